@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Runbook Option B: the Live Web Dashboard v0 (runs first).
+
+    python3 scripts/live_web_server.py --host 127.0.0.1 --port 8000 \
+        --base-runs-dir live_runs --auto-refresh-seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from _bootstrap import ensure_importable
+
+ensure_importable()
+
+from peakwatch.cli import add_serve_flags, serve_overrides  # noqa: E402
+from peakwatch.server import serve  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Live Web Dashboard v0 (watch-only).")
+    add_serve_flags(parser, home="runs")
+    args = parser.parse_args()
+    return serve(serve_overrides(args), reload=args.reload, scrub=args.scrub_secret_env)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

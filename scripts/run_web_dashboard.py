@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Runbook Option A, development mode: the operator WebUI with auto-reload.
+
+python3 scripts/run_web_dashboard.py
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from _bootstrap import ensure_importable
+
+ensure_importable()
+
+from peakwatch.cli import add_serve_flags, serve_overrides  # noqa: E402
+from peakwatch.server import serve  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Operator WebUI with auto-reload (watch-only).")
+    add_serve_flags(parser, home="operator")
+    parser.set_defaults(reload=True)
+    parser.add_argument(
+        "--no-reload", dest="reload", action="store_false", help="do not restart on code changes"
+    )
+    args = parser.parse_args()
+    return serve(serve_overrides(args), reload=args.reload, scrub=args.scrub_secret_env)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

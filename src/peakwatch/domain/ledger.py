@@ -1,0 +1,160 @@
+"""Whole-run totals (steps, orders, blocked, PnL, drawdown), kept up to date incrementally."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from peakwatch.contract.models import RunEvent, StepRow
+from peakwatch.contract.values import format_utc
+from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
+from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
+from peakwatch.sources.problems import Problem
+from peakwatch.sources.run_events import EventsFile, EventsFollower, Located, record_time
+
+
+@dataclass(slots=True)
+class RunTotals:
+    """Totals over every record of a run seen so far."""
+
+    total_steps: int = 0
+    total_orders: int = 0
+    total_blocked_orders: int = 0
+    equity: float | None = None
+    realized_pnl: float | None = None
+    unrealized_pnl: float | None = None
+    position_size: float | None = None
+    peak_equity: float | None = None
+    drawdown: float | None = None
+    max_drawdown: float | None = None
+    last_event_time: datetime | None = None
+    blocked_in_a_row: int = 0
+    errors: int = 0
+    warnings: int = 0
+    last_seq: int | None = None
+    seq_gaps: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def apply_step(self, step: dict[str, Any]) -> None:
+        """Fold one step row (v0 tail shape) into the totals."""
+        self.total_steps += 1
+        self.total_orders += int(step["orders_count"] or 0)
+        blocked = int(step["orders_blocked"] or 0)
+        self.total_blocked_orders += blocked
+        self.blocked_in_a_row = self.blocked_in_a_row + 1 if blocked else 0
+        for name in ("realized_pnl", "unrealized_pnl", "position_size"):
+            if step[name] is not None:
+                setattr(self, name, step[name])
+        self.mark_equity(step["equity"])
+
+    def mark_equity(self, equity: float | None) -> None:
+        """Track equity, its running peak and the drawdown from that peak (a fraction <= 0)."""
+        if equity is None:
+            return
+        self.equity = equity
+        if self.peak_equity is None or equity > self.peak_equity:
+            self.peak_equity = equity
+        if self.peak_equity and self.peak_equity > 0:
+            self.drawdown = (equity - self.peak_equity) / self.peak_equity
+            if self.max_drawdown is None or self.drawdown < self.max_drawdown:
+                self.max_drawdown = self.drawdown
+
+    def apply_event(self, event: RunEvent) -> None:
+        """Count levels and seq gaps of a native event."""
+        if event.level == "error":
+            self.errors += 1
+        elif event.level == "warning":
+            self.warnings += 1
+        if self.last_seq is not None and event.seq > self.last_seq + 1:
+            self.seq_gaps += 1
+        self.last_seq = event.seq
+
+    def view(self) -> dict[str, Any]:
+        """The snapshot fields derived from the totals."""
+        return {
+            "total_steps": self.total_steps,
+            "total_orders": self.total_orders,
+            "total_blocked_orders": self.total_blocked_orders,
+            "equity": self.equity,
+            "realized_pnl": self.realized_pnl,
+            "unrealized_pnl": self.unrealized_pnl,
+            "position_size": self.position_size,
+            "drawdown": self.drawdown,
+            "max_drawdown": self.max_drawdown,
+            "blocked_in_a_row": self.blocked_in_a_row,
+            "error_events": self.errors,
+            "warning_events": self.warnings,
+            "last_event_time": format_utc(self.last_event_time),
+        }
+
+
+class RunLedger:
+    """Follows one run's events file and folds what was appended into its totals."""
+
+    def __init__(self, events: EventsFile) -> None:
+        self.events = events
+        self.totals = RunTotals()
+        self._follower = EventsFollower(events) if events.format != "parquet" else None
+        self._parquet_key: object = None
+        self._builder = StepBuilder()
+        self._lock = threading.Lock()
+
+    def update(self, events: EventsFile) -> RunTotals:
+        """Catch up with the file (re-reading it if it was replaced) and return the totals."""
+        with self._lock:
+            if events.format == "parquet":
+                if events.key != self._parquet_key:
+                    self.totals = _parquet_totals(events)
+                    self._parquet_key = events.key
+                return self.totals
+            assert self._follower is not None
+            read = self._follower.read_new()
+            if read.reset:
+                self.totals = RunTotals()
+                self._builder = StepBuilder()
+            self.totals.problems = (self.totals.problems + read.problems)[-20:]
+            self._fold(read.records)
+            return self.totals
+
+    def _fold(self, records: list[Located]) -> None:
+        for located in records:
+            record = located.record
+            stamp = record_time(record)
+            if stamp is not None:
+                self.totals.last_event_time = stamp
+            if isinstance(record, RunEvent):
+                self.totals.apply_event(record)
+                step = self._builder.add(record)
+                if step is not None:
+                    self.totals.apply_step(step)
+            else:
+                self.totals.apply_step(steps_from_records([located])[0])
+
+
+def _parquet_totals(events: EventsFile) -> RunTotals:
+    """Totals of a Parquet run: column sums over the file, latest values from its last rows."""
+    totals = RunTotals()
+    sums, rows, problems = sum_parquet_columns(
+        events.path, ["orders_generated", "orders_blocked"], events.label
+    )
+    totals.problems = list(problems)
+    totals.total_steps = rows
+    totals.total_orders = int(sums.get("orders_generated", 0))
+    totals.total_blocked_orders = int(sums.get("orders_blocked", 0))
+    tail = tail_parquet(events.path, 500, events.label)
+    totals.problems.extend(tail.problems)
+    for row in tail.rows:
+        try:
+            step = StepRow.model_validate(row)
+        except ValueError:
+            continue
+        totals.last_event_time = step.ts_event or step.ts_bar or totals.last_event_time
+        for name in ("realized_pnl", "unrealized_pnl", "position_size"):
+            value = to_finite_or_none(getattr(step, name))
+            if value is not None:
+                setattr(totals, name, value)
+        totals.blocked_in_a_row = totals.blocked_in_a_row + 1 if step.orders_blocked else 0
+        totals.mark_equity(step.equity)
+    return totals

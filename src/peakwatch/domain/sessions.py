@@ -1,0 +1,179 @@
+"""Sessions from the registry: the Peak_Trade list shape, staleness and statistics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from peakwatch.contract.models import SessionRecord
+from peakwatch.contract.values import format_utc
+from peakwatch.domain.steps import to_finite_or_none
+from peakwatch.secrets import redact
+from peakwatch.sources.sessions_index import SessionFile
+
+RISK_STATUS_BY_SEVERITY = {"ok": "green", "warning": "yellow", "breach": "red"}
+FINAL_STATUSES = ("completed", "failed", "aborted")
+
+RunLastEvent = Callable[[str], datetime | None]
+
+
+def last_sign_of_life(
+    file: SessionFile, run_last_event: RunLastEvent
+) -> tuple[datetime | None, str]:
+    """The newest sign of life of a session and where it came from."""
+    record = file.record
+    assert record is not None
+    if record.heartbeat_at is not None:
+        return record.heartbeat_at, "heartbeat"
+    if record.run_id:
+        seen = run_last_event(record.run_id)
+        if seen is not None:
+            return seen, "run"
+    return file.mtime, "file_mtime"
+
+
+def session_status(
+    file: SessionFile, as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
+) -> str:
+    """The registry status, except that a silent "started" session is "stale"."""
+    record = file.record
+    assert record is not None
+    status = (record.status or "unknown").lower()
+    if status != "started":
+        return status
+    seen, _ = last_sign_of_life(file, run_last_event)
+    if seen is not None and as_of - seen > timedelta(seconds=ttl_seconds):
+        return "stale"
+    return "started"
+
+
+def session_view(
+    file: SessionFile, as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
+) -> dict[str, Any]:
+    """One entry of `GET /api/live_sessions` (Peak_Trade shape plus staleness fields)."""
+    record = file.record
+    assert record is not None
+    metrics = record.metrics
+    severity = _risk_severity(metrics)
+    seen, seen_source = last_sign_of_life(file, run_last_event)
+    return {
+        "session_id": record.session_id,
+        "run_id": record.run_id,
+        "started_at": format_utc(record.started_at),
+        "ended_at": format_utc(record.finished_at),
+        "mode": record.mode,
+        "environment": " / ".join(p for p in (record.env_name, record.symbol) if p) or None,
+        "status": session_status(file, as_of, ttl_seconds, run_last_event),
+        "registry_status": record.status,
+        "realized_pnl": to_finite_or_none(metrics.get("realized_pnl")),
+        "max_drawdown": to_finite_or_none(metrics.get("max_drawdown")),
+        "num_orders": _int(metrics.get("num_orders")),
+        "duration_seconds": _duration(record, as_of),
+        "is_live_warning": (record.mode or "").lower() == "live",
+        "risk_status": _risk_status(metrics, severity),
+        "risk_severity": severity,
+        "notes": _text(record.config.get("notes")),
+        "last_seen_at": format_utc(seen),
+        "last_seen_source": seen_source,
+    }
+
+
+def session_detail(
+    file: SessionFile, as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
+) -> dict[str, Any]:
+    """The list view plus the whole record, secrets redacted."""
+    record = file.record
+    assert record is not None
+    view = session_view(file, as_of, ttl_seconds, run_last_event)
+    view["record"] = redact(record.model_dump(mode="json"))
+    view["file"] = file.name
+    return view
+
+
+def filter_sessions(
+    files: list[SessionFile],
+    as_of: datetime,
+    ttl_seconds: float,
+    run_last_event: RunLastEvent,
+    *,
+    mode: str | None,
+    status: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Most recent first; filters are applied before the limit, so they never under-deliver."""
+    found: list[dict[str, Any]] = []
+    for file in files:
+        record = file.record
+        if record is None:
+            continue
+        if mode is not None and (record.mode or "").lower() != mode.lower():
+            continue
+        if status is not None:
+            current = session_status(file, as_of, ttl_seconds, run_last_event)
+            if current != status.lower():
+                continue
+        found.append(session_view(file, as_of, ttl_seconds, run_last_event))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def session_stats(
+    files: list[SessionFile], as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
+) -> dict[str, Any]:
+    """Counts by status and mode, PnL totals, and how many files could not be read."""
+    by_status: Counter[str] = Counter()
+    by_mode: Counter[str] = Counter()
+    realized = 0.0
+    unreadable = 0
+    for file in files:
+        if file.record is None:
+            unreadable += 1
+            continue
+        by_status[session_status(file, as_of, ttl_seconds, run_last_event)] += 1
+        by_mode[(file.record.mode or "unknown").lower()] += 1
+        realized += to_finite_or_none(file.record.metrics.get("realized_pnl")) or 0.0
+    return {
+        "total_sessions": len(files) - unreadable,
+        "unreadable_files": unreadable,
+        "by_status": dict(sorted(by_status.items())),
+        "by_mode": dict(sorted(by_mode.items())),
+        "active_sessions": by_status.get("started", 0),
+        "stale_sessions": by_status.get("stale", 0),
+        "total_realized_pnl": round(realized, 10),
+        "live_sessions": by_mode.get("live", 0),
+    }
+
+
+def _risk_severity(metrics: dict[str, Any]) -> str:
+    severity = metrics.get("risk_severity")
+    check = metrics.get("risk_check")
+    if not isinstance(severity, str) and isinstance(check, dict):
+        severity = check.get("severity")
+    severity = str(severity).lower() if isinstance(severity, str) else "ok"
+    return severity if severity in RISK_STATUS_BY_SEVERITY else "ok"
+
+
+def _risk_status(metrics: dict[str, Any], severity: str) -> str:
+    status = metrics.get("risk_status")
+    if isinstance(status, str) and status.lower() in ("green", "yellow", "red"):
+        return status.lower()
+    return RISK_STATUS_BY_SEVERITY[severity]
+
+
+def _duration(record: SessionRecord, as_of: datetime) -> float | None:
+    if record.started_at is None:
+        return None
+    end = record.finished_at or as_of
+    return max((end - record.started_at).total_seconds(), 0.0)
+
+
+def _int(value: Any) -> int | None:
+    number = to_finite_or_none(value)
+    return int(number) if number is not None else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,478 @@
+"""Everything the dashboard knows about the data roots, refreshed cheaply from `stat`.
+
+The web layer holds one Workspace and calls its methods from worker threads; it
+never opens a file itself. Each method's cost depends on what it returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from peakwatch.contract.models import (
+    AiDecisionEvent,
+    ExecutionEvent,
+    RunAlert,
+    RunEvent,
+    StoreAlert,
+)
+from peakwatch.domain import alerts as alerts_domain
+from peakwatch.domain.activity import (
+    ActivityFilter,
+    ActivityItem,
+    ActivityPage,
+    SortKey,
+    ai_event_item,
+    execution_item,
+    page_activity,
+    run_event_item,
+    step_row_item,
+)
+from peakwatch.domain.ledger import RunLedger
+from peakwatch.domain.runs import list_runs, run_status, run_summary
+from peakwatch.domain.sessions import filter_sessions, session_detail, session_stats
+from peakwatch.domain.steps import steps_from_records
+from peakwatch.settings import Settings
+from peakwatch.sources.identity import stat_key
+from peakwatch.sources.jsonl_files import TailCache, list_files
+from peakwatch.sources.paths import is_valid_id
+from peakwatch.sources.problems import Problem
+from peakwatch.sources.run_events import read_tail
+from peakwatch.sources.runs_index import RunFolder, RunsIndex
+from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
+
+STORE_ALERT_DAYS = 7
+RUN_ALERTS_SCAN = 200
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC (only ever used as a default `as_of`)."""
+    return datetime.now(UTC)
+
+
+class Workspace:
+    """The indexes, ledgers and caches over one set of data roots."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runs = RunsIndex(settings.runs_dir, _label(settings.runs_dir))
+        self.sessions = SessionsIndex(settings.sessions_dir, _label(settings.sessions_dir))
+        self._ledgers: dict[str, RunLedger] = {}
+        self._run_alerts: TailCache[RunAlert] = TailCache(RunAlert)
+        self._store_alerts: TailCache[StoreAlert] = TailCache(StoreAlert)
+        self._ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
+        self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
+        self._refreshed_at = 0.0
+        self._refresh_lock = threading.Lock()
+
+    # -- freshness ---------------------------------------------------------------------
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Re-stat the indexes unless they were refreshed within the configured max age."""
+        with self._refresh_lock:
+            now = time.monotonic()
+            if not force and now - self._refreshed_at < self.settings.index_max_age_seconds:
+                return
+            self.runs.refresh()
+            self.sessions.refresh()
+            self._refreshed_at = time.monotonic()
+
+    # -- runs --------------------------------------------------------------------------
+
+    def run(self, run_id: str) -> RunFolder | None:
+        """A run by its folder name; invalid ids are simply not found."""
+        if not is_valid_id(run_id):
+            return None
+        self.refresh()
+        return self.runs.get(run_id)
+
+    def run_list(
+        self,
+        as_of: datetime,
+        *,
+        mode: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """`GET /runs`: newest activity first, filtered, limited."""
+        self.refresh()
+        return list_runs(
+            self.runs.runs(),
+            as_of,
+            self.settings.run_stale_seconds,
+            mode=mode,
+            status=status,
+            limit=limit,
+        )
+
+    def ledger(self, run: RunFolder) -> dict[str, Any]:
+        """Whole-run totals, caught up incrementally with the events file."""
+        if run.events is None:
+            return RunLedgerView.empty()
+        ledger = self._ledgers.get(run.run_id)
+        if ledger is None or ledger.events.path != run.events.path:
+            ledger = RunLedger(run.events)
+            self._ledgers[run.run_id] = ledger
+        totals = ledger.update(run.events)
+        view = totals.view()
+        view["problems"] = [p.as_dict() for p in totals.problems]
+        return view
+
+    def run_snapshot(self, run_id: str, as_of: datetime) -> dict[str, Any] | None:
+        """`GET /runs/{id}/snapshot`: meta plus whole-run totals; zeros for a meta-only run."""
+        run = self.run(run_id)
+        if run is None:
+            return None
+        summary = run_summary(run, as_of, self.settings.run_stale_seconds)
+        totals = self.ledger(run)
+        last_event = summary["last_event_time"] or totals["last_event_time"]
+        snapshot = {**totals, **summary, "last_event_time": last_event}
+        snapshot["problems"] = summary["problems"] + totals["problems"]
+        snapshot["meta"] = _meta_view(run)
+        return snapshot
+
+    def run_tail(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """`GET /runs/{id}/tail`: the last `limit` steps, oldest first."""
+        run = self.run(run_id)
+        if run is None:
+            return None
+        if run.events is None:
+            return []
+        count = limit if run.events.format != "jsonl" else limit * 8
+        while True:
+            read = read_tail(run.events, count)
+            steps = steps_from_records(read.records)
+            if len(steps) >= limit or read.exhausted or count >= limit * 512:
+                return steps[-limit:]
+            count *= 4
+
+    def run_events(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """The last `limit` raw records of a run as feed items, newest first."""
+        run = self.run(run_id)
+        if run is None:
+            return None
+        items, _ = RunActivity(run).read_last(limit)
+        return [item.as_dict() for item in reversed(items)]
+
+    def run_alerts(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """`GET /runs/{id}/alerts`: the run's alerts.jsonl, newest first, Peak_Trade shape."""
+        run = self.run(run_id)
+        if run is None:
+            return None
+        tail = self._run_alerts.read(run.path / "alerts.jsonl", f"{run.label}/alerts.jsonl", limit)
+        found = []
+        for entry in reversed(tail.entries):
+            alert = entry.record
+            found.append(
+                {
+                    "rule_id": alert.rule_id,
+                    "severity": alerts_domain.normalize_severity(alert.severity),
+                    "message": alert.message,
+                    "run_id": alert.run_id or run.run_id,
+                    "timestamp": _fmt(alert.timestamp),
+                }
+            )
+        return found
+
+    def run_last_event(self, run_id: str) -> datetime | None:
+        """The last event time of a run, for session staleness (no refresh: cheap lookup)."""
+        run = self.runs.get(run_id)
+        return run.last_event_time if run else None
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def session_list(
+        self, as_of: datetime, *, limit: int, mode: str | None, status: str | None
+    ) -> list[dict[str, Any]]:
+        """`GET /api/live_sessions`."""
+        self.refresh()
+        return filter_sessions(
+            self.sessions.files(),
+            as_of,
+            self.settings.session_stale_seconds,
+            self.run_last_event,
+            mode=mode,
+            status=status,
+            limit=limit,
+        )
+
+    def session(self, session_id: str, as_of: datetime) -> dict[str, Any] | None:
+        """`GET /api/live_sessions/{id}`."""
+        self.refresh()
+        for file in self.sessions.files():
+            if file.record is not None and file.record.session_id == session_id:
+                return session_detail(
+                    file, as_of, self.settings.session_stale_seconds, self.run_last_event
+                )
+        return None
+
+    def session_stats(self, as_of: datetime) -> dict[str, Any]:
+        """`GET /api/live_sessions/stats`."""
+        self.refresh()
+        stats = session_stats(
+            self.sessions.files(), as_of, self.settings.session_stale_seconds, self.run_last_event
+        )
+        stats["problems"] = [p.as_dict() for p in self.sessions.problems()]
+        return stats
+
+    def session_files(self) -> list[SessionFile]:
+        """Registry files, most recent first."""
+        self.refresh()
+        return self.sessions.files()
+
+    # -- alerts ------------------------------------------------------------------------
+
+    def all_alerts(self, as_of: datetime) -> list[alerts_domain.Alert]:
+        """Store alerts (last days), per-run alerts and derived alerts."""
+        self.refresh()
+        found: list[alerts_domain.Alert] = []
+        store_dir = self.settings.alerts_dir
+        for name, _ in list_files(store_dir, ".jsonl")[-STORE_ALERT_DAYS:]:
+            tail = self._store_alerts.read(store_dir / name, f"{_label(store_dir)}/{name}", 500)
+            found.extend(
+                alerts_domain.from_store_alert(e.record, name, e.offset) for e in tail.entries
+            )
+        for run in self.runs.runs():
+            if run.alerts_key is None:
+                continue
+            label = f"{run.label}/alerts.jsonl"
+            run_tail = self._run_alerts.read(run.path / "alerts.jsonl", label, RUN_ALERTS_SCAN)
+            found.extend(
+                alerts_domain.from_run_alert(e.record, run.run_id, e.offset)
+                for e in run_tail.entries
+            )
+        found.extend(self.derived_alerts(as_of))
+        return found
+
+    def derived_alerts(self, as_of: datetime) -> list[alerts_domain.Alert]:
+        """Alerts peakwatch raises: stale runs and sessions, unreadable files, risk, drawdown."""
+        derived = alerts_domain.derived_alert
+        found: list[alerts_domain.Alert] = []
+        stale_after = self.settings.run_stale_seconds
+        for run in self.runs.runs():
+            status = run_status(run, as_of, stale_after)
+            if status == "stale":
+                found.append(
+                    derived(
+                        "stale_run",
+                        run.run_id,
+                        "warning",
+                        "Run went silent",
+                        f"No event for more than {int(stale_after)} s and the run has not ended.",
+                        run.last_event_time,
+                        run_id=run.run_id,
+                    )
+                )
+            if status == "active" and run.events is not None:
+                totals = self.ledger(run)
+                found.extend(self._risk_alerts(run, totals))
+        for file in self.sessions.files():
+            record = file.record
+            if record is None or (record.status or "").lower() != "started":
+                continue
+            view = session_detail(
+                file, as_of, self.settings.session_stale_seconds, self.run_last_event
+            )
+            if view["status"] == "stale":
+                found.append(
+                    derived(
+                        "stale_session",
+                        record.session_id,
+                        "warning",
+                        "Session stopped reporting",
+                        "The session is still 'started' in the registry but shows no sign "
+                        f"of life for more than {int(self.settings.session_stale_seconds)} s.",
+                        _parse(view["last_seen_at"]),
+                        session_id=record.session_id,
+                        run_id=record.run_id,
+                    )
+                )
+        for problem in self.problems()[:200]:
+            found.append(
+                derived(
+                    "unreadable_artifact",
+                    f"{problem.file}@{problem.offset or problem.line or 0}",
+                    "warning",
+                    "Unreadable artifact",
+                    f"{problem.file}: {problem.reason}",
+                    None,
+                )
+            )
+        return found
+
+    def _risk_alerts(self, run: RunFolder, totals: dict[str, Any]) -> list[alerts_domain.Alert]:
+        found = []
+        threshold = self.settings.blocked_in_a_row_alert
+        last = _parse(totals["last_event_time"])
+        if totals["blocked_in_a_row"] >= threshold:
+            found.append(
+                alerts_domain.derived_alert(
+                    "risk_blocks_in_a_row",
+                    run.run_id,
+                    "warning",
+                    "Risk checks keep blocking",
+                    f"{totals['blocked_in_a_row']} steps in a row had orders blocked.",
+                    last,
+                    run_id=run.run_id,
+                )
+            )
+        drawdown = totals["drawdown"]
+        limit = self.settings.drawdown_alert_threshold
+        if drawdown is not None and drawdown <= -limit:
+            found.append(
+                alerts_domain.derived_alert(
+                    "drawdown",
+                    run.run_id,
+                    "critical",
+                    "Drawdown beyond threshold",
+                    f"Drawdown {drawdown:.2%} is beyond the {limit:.0%} threshold.",
+                    last,
+                    run_id=run.run_id,
+                )
+            )
+        return found
+
+    # -- activity ----------------------------------------------------------------------
+
+    def activity_sources(self) -> list[Any]:
+        """Every file that feeds the activity timeline."""
+        self.refresh()
+        sources: list[Any] = [RunActivity(run) for run in self.runs.runs() if run.events]
+        ai_path = self.settings.ai_events_path
+        if stat_key(ai_path) is not None:
+            sources.append(JsonlActivity("ai", ai_path, _label(ai_path), self._ai_events))
+        exec_dir = self.settings.execution_dir
+        for name, _ in list_files(exec_dir, ".jsonl"):
+            label = f"{_label(exec_dir)}/{name}"
+            sources.append(JsonlActivity(f"exec:{name}", exec_dir / name, label, self._execution))
+        return sources
+
+    def activity(
+        self, wanted: ActivityFilter, *, limit: int, before: SortKey | None
+    ) -> ActivityPage:
+        """A page of the merged timeline, newest first."""
+        sources = self.activity_sources()
+        if wanted.run_id is not None:
+            sources = [
+                s for s in sources if not isinstance(s, RunActivity) or s.run_id == wanted.run_id
+            ]
+        return page_activity(sources, limit=limit, before=before, wanted=wanted)
+
+    # -- health ------------------------------------------------------------------------
+
+    def problems(self) -> list[Problem]:
+        """Every unreadable file or line known right now."""
+        found = self.runs.problems() + self.sessions.problems()
+        return sorted(found, key=lambda p: (p.file, p.offset or 0, p.line or 0))
+
+
+class RunLedgerView:
+    """Helpers for the ledger view of a run without events."""
+
+    @staticmethod
+    def empty() -> dict[str, Any]:
+        """Zero totals and nulls: the snapshot of a meta-only run."""
+        from peakwatch.domain.ledger import RunTotals
+
+        view = RunTotals().view()
+        view["problems"] = []
+        return view
+
+
+@dataclass
+class RunActivity:
+    """A run's events file as a feed source."""
+
+    run: RunFolder
+
+    @property
+    def source_id(self) -> str:
+        """`run:<run_id>`."""
+        return f"run:{self.run.run_id}"
+
+    @property
+    def run_id(self) -> str:
+        """The run's folder name."""
+        return self.run.run_id
+
+    @property
+    def last_write(self) -> datetime:
+        """The newest mtime of the run's files."""
+        return self.run.last_write
+
+    def read_last(self, count: int) -> tuple[list[ActivityItem], bool]:
+        """The run's last `count` records as items, oldest first."""
+        if self.run.events is None:
+            return [], True
+        read = read_tail(self.run.events, count)
+        items: list[ActivityItem] = []
+        for located in read.records:
+            record = located.record
+            if isinstance(record, RunEvent):
+                items.append(run_event_item(record, self.source_id, located.position, self.run_id))
+            else:
+                item = step_row_item(record, self.source_id, located.position, self.run_id)
+                if item is not None:
+                    items.append(item)
+        return items, read.exhausted
+
+
+@dataclass
+class JsonlActivity:
+    """The AI events file or an execution telemetry file as a feed source."""
+
+    source_id: str
+    path: Path
+    label: str
+    cache: TailCache[Any]
+
+    @property
+    def last_write(self) -> datetime:
+        """The file's mtime."""
+        key = stat_key(self.path)
+        return datetime.fromtimestamp((key.mtime_ns if key else 0) / 1e9, tz=UTC)
+
+    def read_last(self, count: int) -> tuple[list[ActivityItem], bool]:
+        """The file's last `count` records as items, oldest first."""
+        tail = self.cache.read(self.path, self.label, count)
+        items: list[ActivityItem] = []
+        for entry in tail.entries:
+            record = entry.record
+            if isinstance(record, AiDecisionEvent):
+                items.append(ai_event_item(record, self.source_id, entry.offset))
+            elif isinstance(record, ExecutionEvent):
+                items.append(execution_item(record, self.source_id, entry.offset))
+        return items, tail.exhausted
+
+
+def _meta_view(run: RunFolder) -> dict[str, Any] | None:
+    from peakwatch.secrets import redact
+
+    if run.meta is None:
+        return None
+    return redact(run.meta.model_dump(mode="json"))
+
+
+def _label(path: Path) -> str:
+    return path.name
+
+
+def _fmt(value: datetime | None) -> str | None:
+    from peakwatch.contract.values import format_utc
+
+    return format_utc(value)
+
+
+def _parse(value: str | None) -> datetime | None:
+    from peakwatch.contract.values import parse_utc
+
+    return parse_utc(value)
+
+
+def stale_cutoff(as_of: datetime, seconds: float) -> datetime:
+    """The time before which a sign of life counts as stale."""
+    return as_of - timedelta(seconds=seconds)

@@ -1,0 +1,106 @@
+"""Start the web server: secret check, bind check, URLs, clean shutdown."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from peakwatch.secrets import find_secret_env, refusal_message, scrub_secret_env
+from peakwatch.settings import Settings, load_settings
+from peakwatch.web.factory import SETTINGS_ENV
+
+GRACEFUL_SHUTDOWN_SECONDS = 2
+
+
+class StartError(Exception):
+    """A one-line reason the server cannot start (printed without a traceback)."""
+
+
+def check_environment(scrub: bool) -> list[str]:
+    """Refuse secret-looking environment variables, or remove them when `scrub` is set."""
+    if scrub:
+        return scrub_secret_env(os.environ)
+    names = find_secret_env(os.environ)
+    if names:
+        raise StartError(refusal_message(names))
+    return []
+
+
+def check_bind(settings: Settings) -> None:
+    """Refuse a non-loopback bind without the explicit flag, and a port already in use."""
+    if not settings.is_loopback and not settings.allow_remote:
+        raise StartError(
+            f"refusing to bind {settings.host}: peakwatch serves on loopback only. "
+            "Use --host 127.0.0.1, or pass --allow-remote if you really mean to expose it."
+        )
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((settings.host, settings.port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise StartError(
+                f"port {settings.port} is already in use on {settings.host}. "
+                f"Start on another port (--port {settings.port + 80}) or find the process with "
+                f"`lsof -nP -iTCP:{settings.port} -sTCP:LISTEN`."
+            ) from None
+        raise StartError(f"cannot bind {settings.host}:{settings.port}.") from None
+    finally:
+        probe.close()
+
+
+def urls(settings: Settings) -> list[str]:
+    """The URLs worth opening, for the start banner."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
+    return [f"{base}/", f"{base}/docs", f"{base}/health"]
+
+
+def serve(overrides: dict[str, Any], *, reload: bool = False, scrub: bool = False) -> int:
+    """Run the server until Ctrl-C; return the process exit code."""
+    try:
+        scrubbed = check_environment(scrub)
+        settings = load_settings(overrides)
+        check_bind(settings)
+    except StartError as error:
+        print(f"peakwatch: {error}", file=sys.stderr)
+        return 2
+    if scrubbed:
+        print(f"peakwatch: removed from the environment: {', '.join(scrubbed)}", file=sys.stderr)
+    if not settings.is_loopback:
+        print(
+            f"peakwatch: WARNING: serving on {settings.host}, reachable from other machines.",
+            file=sys.stderr,
+        )
+    print("peakwatch is watching (read-only). Open:", *urls(settings), sep="\n  ")
+    for name, path in settings.roots().items():
+        print(f"  {name}: {path}")
+    os.environ[SETTINGS_ENV] = json.dumps(_settings_overrides(settings))
+    uvicorn.run(
+        "peakwatch.web.factory:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        reload_dirs=[os.path.dirname(os.path.dirname(__file__))] if reload else None,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,
+    )
+    return 0
+
+
+def _settings_overrides(settings: Settings) -> dict[str, Any]:
+    values = {}
+    for name in Settings.__dataclass_fields__:
+        value = getattr(settings, name)
+        values[name] = os.fspath(value) if isinstance(value, os.PathLike) else value
+    values["allowed_hosts"] = list(settings.allowed_hosts)
+    return values

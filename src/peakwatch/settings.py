@@ -1,0 +1,120 @@
+"""Where the artifacts live and how the server behaves, resolved once at start.
+
+Precedence for each value: CLI flag, then environment variable, then
+`peakwatch.toml` in the working directory, then the default. Roots are made
+absolute once; nothing downstream resolves a path from user input.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ROOTS: dict[str, str] = {
+    "sessions_dir": "reports/experiments/live_sessions",
+    "runs_dir": "live_runs",
+    "alerts_dir": "live_runs/alerts",
+    "ai_events_path": "logs/ai/ai_events.jsonl",
+    "execution_dir": "logs/execution",
+    "config_path": "config/config.toml",
+}
+
+ENV_NAMES: dict[str, str] = {
+    "sessions_dir": "PEAKWATCH_SESSIONS_DIR",
+    "runs_dir": "PEAKWATCH_RUNS_DIR",
+    "alerts_dir": "PEAKWATCH_ALERTS_DIR",
+    "ai_events_path": "PEAKWATCH_AI_EVENTS_PATH",
+    "execution_dir": "PEAKWATCH_EXECUTION_DIR",
+    "config_path": "PEAK_TRADE_CONFIG_PATH",
+}
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know, fixed for the life of the process."""
+
+    sessions_dir: Path
+    runs_dir: Path
+    alerts_dir: Path
+    ai_events_path: Path
+    execution_dir: Path
+    config_path: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    auto_refresh_seconds: int = 5
+    run_stale_seconds: float = 600.0
+    session_stale_seconds: float = 600.0
+    drawdown_alert_threshold: float = 0.1
+    blocked_in_a_row_alert: int = 3
+    index_max_age_seconds: float = 0.5
+    poll_interval_seconds: float = 0.25
+    keepalive_seconds: float = 15.0
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    allow_remote: bool = False
+    home: str = "operator"
+
+    def roots(self) -> dict[str, Path]:
+        """The data roots by name, for display on the health page and in logs."""
+        return {name: getattr(self, name) for name in DEFAULT_ROOTS}
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some values changed (tests and launchers)."""
+        return replace(self, **changes)
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the server binds a loopback address only."""
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve settings from flags (`overrides`), environment, `peakwatch.toml` and defaults."""
+    environ = os.environ if environ is None else environ
+    base = (cwd or Path.cwd()).resolve()
+    file_values = _read_settings_file(base / "peakwatch.toml")
+    flags = {key: value for key, value in (overrides or {}).items() if value is not None}
+    values: dict[str, Any] = {}
+    for name, default in DEFAULT_ROOTS.items():
+        raw = flags.get(name) or environ.get(ENV_NAMES[name]) or file_values.get(name) or default
+        values[name] = _absolute(Path(str(raw)), base)
+    if (
+        "runs_dir" in flags
+        and "alerts_dir" not in flags
+        and not environ.get(ENV_NAMES["alerts_dir"])
+    ):
+        values["alerts_dir"] = values["runs_dir"] / "alerts"
+    for key, value in file_values.items():
+        if key not in DEFAULT_ROOTS and key in Settings.__dataclass_fields__:
+            values[key] = value
+    for key, value in flags.items():
+        if key not in DEFAULT_ROOTS:
+            values[key] = value
+    if "allowed_hosts" in values:
+        values["allowed_hosts"] = tuple(values["allowed_hosts"])
+    return Settings(**values)
+
+
+def _absolute(path: Path, base: Path) -> Path:
+    expanded = path.expanduser()
+    return (expanded if expanded.is_absolute() else base / expanded).resolve()
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    section = data.get("peakwatch", data)
+    return dict(section) if isinstance(section, dict) else {}

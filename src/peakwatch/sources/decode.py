@@ -1,0 +1,103 @@
+"""Raw lines to records: JSON Lines objects and CSV rows, with a problem per bad line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from peakwatch.sources.lines import RawLine
+from peakwatch.sources.problems import Problem
+
+BOM = b"\xef\xbb\xbf"
+
+
+def decode_jsonl(
+    lines: Iterable[RawLine], label: str, *, first_line_number: int | None = None
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Each line as a JSON object; NaN and Infinity become None.
+
+    With `first_line_number`, the lines are taken as consecutive and problems carry line numbers.
+    """
+    records: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for index, line in enumerate(lines):
+        number = None if first_line_number is None else first_line_number + index
+        data = line.data.removeprefix(BOM) if line.offset == 0 else line.data
+        value, reason = _parse_json(data)
+        if reason is None and not isinstance(value, dict):
+            reason = "line is JSON but not an object"
+        if reason is None:
+            records.append(value)
+        else:
+            problems.append(Problem(label, reason, line=number, offset=line.offset))
+    return records, problems
+
+
+def _parse_json(data: bytes) -> tuple[Any, str | None]:
+    """The JSON value of a line and None, or None and the reason it is unreadable."""
+    try:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "line is not valid UTF-8"
+    try:  # the stdlib accepts NaN and Infinity, which some writers emit
+        value = json.loads(text, parse_constant=_constant, parse_float=_finite_float)
+        orjson.dumps(value)  # refuse what the stdlib accepts but cannot be served (lone surrogates)
+    except (ValueError, RecursionError, orjson.JSONEncodeError):
+        return None, "line is not valid JSON"
+    return value, None
+
+
+def _constant(name: str) -> None:
+    """NaN, Infinity and -Infinity have no JSON value: None."""
+    return None
+
+
+def _finite_float(text: str) -> float | None:
+    """A float literal, or None when it overflows to infinity."""
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def decode_csv_rows(
+    header: RawLine, lines: Iterable[RawLine], label: str
+) -> tuple[list[dict[str, str | None]], list[Problem]]:
+    """Each line as a dict keyed by the header's columns; empty strings become None.
+
+    Extra fields go under `_extra_1`, `_extra_2`...; missing fields are None.
+    """
+    problems: list[Problem] = []
+    columns = _csv_fields(header.data.removeprefix(BOM))
+    if columns is None:
+        return [], [Problem(label, "header is not valid UTF-8 CSV", line=1, offset=header.offset)]
+    rows: list[dict[str, str | None]] = []
+    for line in lines:
+        fields = _csv_fields(line.data)
+        if fields is None:
+            problems.append(Problem(label, "line is not valid UTF-8 CSV", offset=line.offset))
+            continue
+        if not fields:
+            continue
+        row: dict[str, str | None] = {name: None for name in columns}
+        for name, value in zip(columns, fields, strict=False):
+            row[name] = value or None
+        for extra, value in enumerate(fields[len(columns) :], start=1):
+            row[f"_extra_{extra}"] = value or None
+        rows.append(row)
+    return rows, problems
+
+
+def _csv_fields(data: bytes) -> list[str] | None:
+    """The fields of one CSV line, or None when it is not UTF-8 or not CSV."""
+    try:
+        return next(csv.reader([data.decode("utf-8")]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return None

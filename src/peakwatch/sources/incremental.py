@@ -1,0 +1,147 @@
+"""Offset-keeping reads of an append-only file that survive partial writes and rotation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from peakwatch.sources.lines import RawLine, strip_cr
+
+READ_BLOCK = 1 << 20
+SAMPLE_BYTES = 64  # bytes before the offset, compared on each call to spot in-place rewrites
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Complete lines appended since the last read, and what happened to the file.
+
+    `reset`: the file was truncated or replaced and `lines` start at its beginning.
+    `missing`: the file does not exist. `skipped`: offsets of lines over the length cap.
+    `error`: the file exists but could not be read (the offset is kept).
+    """
+
+    lines: list[RawLine]
+    reset: bool
+    missing: bool
+    skipped: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+class IncrementalReader:
+    """Reads the complete lines appended to one file since the previous call."""
+
+    def __init__(self, path: Path, *, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+        self._path = path
+        self._max_line_bytes = max_line_bytes
+        self._offset = 0
+        self._identity: tuple[int, int] | None = None
+        self._lost = False  # the file went missing after it was seen: report a reset
+        self._skip_start: int | None = None  # start of an over-long line being skipped
+        self._sample = b""  # the bytes just before the offset, as last read
+
+    @property
+    def offset(self) -> int:
+        """Byte offset of the next unread byte (the start of a partial line, if any)."""
+        return self._offset
+
+    def read_new(self, max_bytes: int | None = None) -> Appended:
+        """The complete lines appended since the last call, oldest first.
+
+        `max_bytes` bounds the bytes read by one call, except that a call reads on
+        until it has at least one complete line (up to the line cap).
+        """
+        try:
+            with open(self._path, "rb") as f:
+                return self._read_open(f, max_bytes)
+        except FileNotFoundError:
+            self._lost = self._lost or self._identity is not None
+            self._restart(None)
+            return Appended([], reset=False, missing=True)
+        except OSError:
+            return Appended([], reset=False, missing=False, error="file could not be read")
+
+    def _restart(self, identity: tuple[int, int] | None) -> None:
+        """Start over at offset 0 of the file with this identity."""
+        self._offset = 0
+        self._identity = identity
+        self._skip_start = None
+        self._sample = b""
+
+    def _read_open(self, f: BinaryIO, max_bytes: int | None) -> Appended:
+        """Detect truncation or replacement of the open file, then read what is new."""
+        st = os.fstat(f.fileno())
+        identity = (st.st_ino, st.st_dev)
+        reset = self._lost
+        if self._identity is None:
+            self._restart(identity)
+        elif identity != self._identity or st.st_size < self._offset or self._rewritten(f):
+            self._restart(identity)
+            reset = True
+        before = self._offset
+        lines, skipped = self._read_lines(f, st.st_size, max_bytes)
+        if self._offset != before:
+            self._remember_sample(f)
+        self._lost = False
+        return Appended(lines, reset=reset, missing=False, skipped=skipped)
+
+    def _rewritten(self, f: BinaryIO) -> bool:
+        """True when the bytes before the offset differ from those read there last time.
+
+        This catches a same-inode rewrite that grew past the offset, unless the new
+        content happens to repeat those bytes at the same place.
+        """
+        if not self._sample:
+            return False
+        f.seek(self._offset - len(self._sample))
+        return f.read(len(self._sample)) != self._sample
+
+    def _remember_sample(self, f: BinaryIO) -> None:
+        """Keep the bytes just before the offset for the next call's rewrite check."""
+        size = min(self._offset, SAMPLE_BYTES)
+        f.seek(self._offset - size)
+        self._sample = f.read(size)
+
+    def _read_lines(
+        self, f: BinaryIO, size: int, max_bytes: int | None
+    ) -> tuple[list[RawLine], list[int]]:
+        """Read from the offset towards `size`, splitting complete lines; update the offset."""
+        block = READ_BLOCK if max_bytes is None else max(1, min(max_bytes, READ_BLOCK))
+        budget = max_bytes if max_bytes is not None else size
+        lines: list[RawLine] = []
+        skipped: list[int] = []
+        partial = bytearray()
+        line_start = self._offset
+        pos = self._offset
+        f.seek(pos)
+        while pos < size and not (pos - self._offset >= budget and (lines or skipped)):
+            chunk = f.read(min(block, size - pos))
+            if not chunk:
+                break
+            seg = 0
+            nl = chunk.find(b"\n")
+            while nl != -1:
+                if self._skip_start is not None:
+                    skipped.append(self._skip_start)
+                    self._skip_start = None
+                elif len(partial) + nl - seg > self._max_line_bytes:
+                    skipped.append(line_start)
+                else:
+                    partial += chunk[seg:nl]
+                    data = strip_cr(bytes(partial))
+                    if data:
+                        lines.append(RawLine(line_start, data))
+                partial.clear()
+                seg = nl + 1
+                line_start = pos + seg
+                nl = chunk.find(b"\n", seg)
+            if self._skip_start is None:
+                partial += chunk[seg:]
+                if len(partial) > self._max_line_bytes:
+                    self._skip_start = line_start
+                    partial.clear()
+            pos += len(chunk)
+        self._offset = pos if self._skip_start is not None else line_start
+        return lines, skipped

@@ -1,0 +1,47 @@
+"""Ids from URLs and files under a data root: validated, resolved, contained."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+@=-]{0,199}$")
+
+
+def is_valid_id(value: str) -> bool:
+    """True for a plain name: no separators, no `..`, no control characters, not hidden."""
+    return bool(_ID_PATTERN.fullmatch(value)) and ".." not in value
+
+
+def contained_child(root: Path, name: str) -> Path | None:
+    """`root/name` when `name` is a valid id and its resolved path stays inside `root`.
+
+    Symlinks are followed; a link that leads outside the root gives None.
+    """
+    if not is_valid_id(name):
+        return None
+    candidate = root / name
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if resolved.parent != root and root not in resolved.parents:
+        return None
+    return candidate
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """True when `path` resolves to a location under `root` (symlinks followed)."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return resolved == root or root in resolved.parents
+
+
+def relative_label(path: Path, base: Path) -> str:
+    """A path for messages: relative to `base` when possible, else just its name."""
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.name

@@ -1,0 +1,167 @@
+"""A run's events file in any of its formats: native JSONL, Peak_Trade CSV or Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from peakwatch.contract.models import RunEvent, StepRow
+from peakwatch.contract.parse import validate_record
+from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
+from peakwatch.sources.identity import FileKey, stat_key
+from peakwatch.sources.incremental import IncrementalReader
+from peakwatch.sources.lines import RawLine
+from peakwatch.sources.parquet_tail import tail_parquet
+from peakwatch.sources.problems import Problem
+from peakwatch.sources.tail import read_first_line, tail_lines
+
+EventsFormat = Literal["jsonl", "csv", "parquet"]
+EVENTS_FILES: tuple[tuple[str, EventsFormat], ...] = (
+    ("events.jsonl", "jsonl"),
+    ("events.parquet", "parquet"),
+    ("events.csv", "csv"),
+)
+RunRecord = RunEvent | StepRow
+
+
+@dataclass(frozen=True, slots=True)
+class EventsFile:
+    """The events file of a run: where, which format, and its stat key when last seen."""
+
+    path: Path
+    format: EventsFormat
+    key: FileKey
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A record and where it sits: byte offset (JSONL, CSV) or row index (Parquet)."""
+
+    position: int
+    record: RunRecord
+
+
+@dataclass(slots=True)
+class RecordsRead:
+    """Records read from an events file, oldest first, with the problems met on the way."""
+
+    records: list[Located] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    reset: bool = False
+    exhausted: bool = False
+
+
+def find_events_file(run_dir: Path, label: str) -> EventsFile | None:
+    """The run's events file, preferring native JSONL, then Parquet, then CSV."""
+    for name, fmt in EVENTS_FILES:
+        key = stat_key(run_dir / name)
+        if key is not None:
+            return EventsFile(run_dir / name, fmt, key, f"{label}/{name}")
+    return None
+
+
+def record_time(record: RunRecord) -> datetime | None:
+    """When a record happened: `ts` for native events, else `ts_event` or `ts_bar`."""
+    if isinstance(record, RunEvent):
+        return record.ts
+    return record.ts_event or record.ts_bar
+
+
+def read_tail(events: EventsFile, limit: int) -> RecordsRead:
+    """The last `limit` readable records, oldest first, reading from the end of the file."""
+    if events.format == "parquet":
+        return _parquet_tail(events, limit)
+    start = 0
+    header: RawLine | None = None
+    if events.format == "csv":
+        header = read_first_line(events.path)
+        if header is None:
+            return RecordsRead(exhausted=True)
+        start = len(header.data) + 1
+    tail = tail_lines(events.path, limit, start=start)
+    result = RecordsRead(problems=tail.problems(events.label))
+    result.records, problems = decode_lines(events, tail.lines, header)
+    result.problems.extend(problems)
+    result.exhausted = len(tail.lines) + len(tail.skipped) < limit
+    return result
+
+
+def read_last_event_time(events: EventsFile) -> tuple[datetime | None, Problem | None]:
+    """The time of the newest readable record, looking back a few lines past bad ones."""
+    read = read_tail(events, 8)
+    for located in reversed(read.records):
+        stamp = record_time(located.record)
+        if stamp is not None:
+            return stamp, None
+    if read.problems:
+        return None, read.problems[-1]
+    return None, None
+
+
+def decode_lines(
+    events: EventsFile, lines: list[RawLine], header: RawLine | None
+) -> tuple[list[Located], list[Problem]]:
+    """Validate raw lines of a JSONL or CSV events file as contract records."""
+    located: list[Located] = []
+    problems: list[Problem] = []
+    for line in lines:
+        objects: list[dict[str, Any]]
+        if header is not None:
+            rows, bad = decode_csv_rows(header, [line], events.label)
+            objects = [dict(row) for row in rows]
+        else:
+            objects, bad = decode_jsonl([line], events.label)
+        problems.extend(bad)
+        for obj in objects:
+            model: type[RunEvent] | type[StepRow] = RunEvent if header is None else StepRow
+            record = validate_record(model, obj, events.label, offset=line.offset)
+            if isinstance(record, Problem):
+                problems.append(record)
+            else:
+                located.append(Located(line.offset, record))
+    return located, problems
+
+
+def _parquet_tail(events: EventsFile, limit: int) -> RecordsRead:
+    tail = tail_parquet(events.path, limit, events.label)
+    result = RecordsRead(problems=list(tail.problems), exhausted=len(tail.rows) < limit)
+    first_index = tail.total_rows - len(tail.rows)
+    for index, row in enumerate(tail.rows, start=first_index):
+        record = validate_record(StepRow, row, events.label, line=index + 1)
+        if isinstance(record, Problem):
+            result.problems.append(record)
+        else:
+            result.records.append(Located(index, record))
+    return result
+
+
+class EventsFollower:
+    """Follows a JSONL or CSV events file, returning the records appended since the last call."""
+
+    def __init__(self, events: EventsFile) -> None:
+        self.events = events
+        self._reader = IncrementalReader(events.path)
+        self._header: RawLine | None = None
+
+    def read_new(self) -> RecordsRead:
+        """Records appended since the previous call (all of them on the first call)."""
+        appended = self._reader.read_new()
+        result = RecordsRead(reset=appended.reset)
+        if appended.error:
+            result.problems.append(Problem(self.events.label, appended.error))
+        for offset in appended.skipped:
+            result.problems.append(Problem(self.events.label, "line too long", offset=offset))
+        lines = appended.lines
+        if self.events.format == "csv":
+            if appended.reset:
+                self._header = None
+            if self._header is None and lines and lines[0].offset == 0:
+                self._header, lines = lines[0], lines[1:]
+            if self._header is None:
+                return result
+        result.records, problems = decode_lines(self.events, lines, self._header)
+        result.problems.extend(problems)
+        return result

@@ -1,0 +1,154 @@
+"""The runs folder: one sub-folder per run holding meta.json, refreshed from stat."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peakwatch.contract.models import RunMeta
+from peakwatch.contract.parse import validate_record
+from peakwatch.sources.identity import FileKey, stat_key
+from peakwatch.sources.json_file import read_json_object
+from peakwatch.sources.paths import is_valid_id
+from peakwatch.sources.problems import Problem
+from peakwatch.sources.run_events import EventsFile, find_events_file, read_last_event_time
+
+META_NAME = "meta.json"
+ALERTS_NAME = "alerts.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFolder:
+    """A run as last read from disk: meta, its events file and the time of its last event."""
+
+    run_id: str
+    path: Path
+    label: str
+    meta_key: FileKey
+    meta: RunMeta | None
+    meta_problem: Problem | None
+    events: EventsFile | None
+    last_event_time: datetime | None
+    events_problem: Problem | None
+    alerts_key: FileKey | None
+
+    @property
+    def last_write(self) -> datetime:
+        """The newest mtime among meta and events: when the runner last wrote anything."""
+        newest = max(self.meta_key.mtime_ns, self.events.key.mtime_ns if self.events else 0)
+        return datetime.fromtimestamp(newest / 1e9, tz=UTC)
+
+    def problems(self) -> list[Problem]:
+        """What could not be read in this run's folder."""
+        return [p for p in (self.meta_problem, self.events_problem) if p is not None]
+
+
+class RunsIndex:
+    """Runs under a root, re-reading a run only when its meta or events file changed."""
+
+    def __init__(self, root: Path, label: str) -> None:
+        self.root = root
+        self.label = label
+        self.parse_count = 0
+        self.root_problem: Problem | None = None
+        self._runs: dict[str, RunFolder] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Bring the index up to date with the folder."""
+        with self._lock:
+            fresh: dict[str, RunFolder] = {}
+            for name, path in self._list_folders():
+                folder = self._refresh_one(name, path, self._runs.get(name))
+                if folder is not None:
+                    fresh[name] = folder
+            self._runs = fresh
+
+    def _list_folders(self) -> list[tuple[str, Path]]:
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            self.root_problem = None
+            return []
+        except OSError:
+            self.root_problem = Problem(self.label, "runs folder cannot be listed")
+            return []
+        self.root_problem = None
+        found = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir and is_valid_id(entry.name):
+                found.append((entry.name, Path(entry.path)))
+        return found
+
+    def _refresh_one(self, name: str, path: Path, known: RunFolder | None) -> RunFolder | None:
+        meta_key = stat_key(path / META_NAME)
+        if meta_key is None:
+            return None
+        events_key = stat_key(known.events.path) if known and known.events else None
+        if known and known.events and events_key is None:
+            known = None  # events file vanished or was renamed: look again
+        alerts_key = stat_key(path / ALERTS_NAME)
+        unchanged = known and known.meta_key == meta_key and known.events
+        if unchanged and known is not None and known.events and known.events.key == events_key:
+            if known.alerts_key == alerts_key:
+                return known
+            return replace(known, alerts_key=alerts_key)
+        label = f"{self.label}/{name}"
+        meta, meta_problem = self._read_meta(path, label, meta_key, known)
+        events = find_events_file(path, label)
+        if known and known.events and events and known.events.key == events.key:
+            last_time, events_problem = known.last_event_time, known.events_problem
+        elif events is None:
+            last_time, events_problem = None, None
+        else:
+            self.parse_count += 1
+            last_time, events_problem = read_last_event_time(events)
+        return RunFolder(
+            run_id=name,
+            path=path,
+            label=label,
+            meta_key=meta_key,
+            meta=meta,
+            meta_problem=meta_problem,
+            events=events,
+            last_event_time=last_time,
+            events_problem=events_problem,
+            alerts_key=alerts_key,
+        )
+
+    def _read_meta(
+        self, path: Path, label: str, key: FileKey, known: RunFolder | None
+    ) -> tuple[RunMeta | None, Problem | None]:
+        if known and known.meta_key == key:
+            return known.meta, known.meta_problem
+        self.parse_count += 1
+        meta_label = f"{label}/{META_NAME}"
+        obj, reason = read_json_object(path / META_NAME)
+        if obj is None:
+            return None, Problem(meta_label, reason or "unreadable")
+        result = validate_record(RunMeta, obj, meta_label)
+        if isinstance(result, Problem):
+            return None, result
+        return result, None
+
+    def runs(self) -> list[RunFolder]:
+        """Every run folder currently on disk (unordered)."""
+        return list(self._runs.values())
+
+    def get(self, run_id: str) -> RunFolder | None:
+        """The run with this folder name, if it exists."""
+        return self._runs.get(run_id)
+
+    def problems(self) -> list[Problem]:
+        """Unreadable metas and events files, plus folder problems."""
+        found = [p for run in self._runs.values() for p in run.problems()]
+        if self.root_problem:
+            found.append(self.root_problem)
+        return sorted(found, key=lambda p: p.file)

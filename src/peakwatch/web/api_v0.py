@@ -1,0 +1,114 @@
+"""The Live Web Dashboard v0 API: health and runs, in the Peak_Trade shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from peakwatch.web import schemas
+from peakwatch.web.context import as_of_now, workspace_of
+from peakwatch.web.responses import json_response, not_found
+
+router = APIRouter()
+
+RunId = Annotated[str, Path(description="The run's folder name under the runs root.")]
+RUN_NOT_FOUND = "run not found"
+
+
+@router.get(
+    "/health",
+    tags=["health"],
+    summary="Liveness",
+    description='Answers `{"status": "ok"}` while the server runs.',
+    response_model=schemas.Health,
+)
+async def health() -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.get(
+    "/runs",
+    tags=["runs"],
+    summary="All runs, newest activity first",
+    description=(
+        "Every run folder (a folder with meta.json) under the runs root, with its status "
+        "(active, stale, completed, unknown), whether it is active and when its last event "
+        "happened. Filters apply before the limit."
+    ),
+    response_model=list[schemas.RunSummary],
+)
+async def runs(
+    request: Request,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="At most this many.")] = None,
+    mode: Annotated[
+        str | None, Query(max_length=32, description="paper, shadow, testnet, live.")
+    ] = None,
+    status: Annotated[
+        Literal["active", "stale", "completed", "unknown"] | None,
+        Query(description="Only runs in this status."),
+    ] = None,
+) -> Response:
+    workspace = workspace_of(request)
+    found = await run_in_threadpool(
+        workspace.run_list, as_of_now(), mode=mode, status=status, limit=limit
+    )
+    return json_response(found)
+
+
+@router.get(
+    "/runs/{run_id}/snapshot",
+    tags=["runs"],
+    summary="One run's current state and whole-run totals",
+    description=(
+        "Meta fields, equity, PnL, drawdown and totals over the whole run (steps, orders, "
+        "blocked orders). A run with meta.json only answers with zero totals and nulls."
+    ),
+    response_model=schemas.RunSnapshot,
+    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+)
+async def run_snapshot(request: Request, run_id: RunId) -> Response:
+    snapshot = await run_in_threadpool(workspace_of(request).run_snapshot, run_id, as_of_now())
+    return not_found(RUN_NOT_FOUND) if snapshot is None else json_response(snapshot)
+
+
+@router.get(
+    "/runs/{run_id}/tail",
+    tags=["runs"],
+    summary="The run's last steps, oldest first",
+    description="One row per step (bar): equity, PnL, position, orders and the risk verdict.",
+    response_model=list[schemas.TailRow],
+    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+)
+async def run_tail(
+    request: Request,
+    run_id: RunId,
+    limit: Annotated[int, Query(ge=1, le=500, description="Steps to return (1..500).")] = 50,
+) -> Response:
+    rows = await run_in_threadpool(workspace_of(request).run_tail, run_id, limit)
+    return not_found(RUN_NOT_FOUND) if rows is None else json_response(rows)
+
+
+@router.get(
+    "/runs/{run_id}/alerts",
+    tags=["runs"],
+    summary="The run's alerts, newest first",
+    description="Lines of the run's alerts.jsonl in the Peak_Trade shape.",
+    response_model=list[schemas.RunAlertView],
+    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+)
+async def run_alerts(
+    request: Request,
+    run_id: RunId,
+    limit: Annotated[int, Query(ge=1, le=100, description="Alerts to return (1..100).")] = 20,
+) -> Response:
+    found = await run_in_threadpool(workspace_of(request).run_alerts, run_id, limit)
+    return not_found(RUN_NOT_FOUND) if found is None else json_response(found)
+
+
+@router.get("/runs/{anything:path}", include_in_schema=False)
+async def run_path_not_found(anything: str) -> Response:
+    """Any other path under /runs/ (encoded slashes, extra segments) is an unknown run."""
+    return not_found(RUN_NOT_FOUND)

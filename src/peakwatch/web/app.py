@@ -1,0 +1,92 @@
+"""The FastAPI application factory: one app serves both runbook options."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from peakwatch import __version__
+from peakwatch.domain.workspace import Workspace
+from peakwatch.settings import Settings
+from peakwatch.web import api_v0
+from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
+from peakwatch.web.responses import json_response
+
+logger = logging.getLogger("peakwatch")
+
+TAGS = [
+    {"name": "health", "description": "Is the server up, and can it read its data roots?"},
+    {"name": "runs", "description": "Runs under the runs root (Live Web Dashboard v0 shapes)."},
+    {"name": "sessions", "description": "The live sessions registry (Operator WebUI shapes)."},
+    {"name": "activity", "description": "The AI activity feed: decisions, orders, fills, risk."},
+    {"name": "alerts", "description": "Alerts from the store, from runs, and derived ones."},
+    {"name": "snapshot", "description": "Deterministic status snapshots to archive."},
+    {"name": "safety", "description": "The safety proof: is live trading locked?"},
+    {"name": "stream", "description": "Server-Sent Events that keep the pages live."},
+]
+
+
+def create_app(settings: Settings, *, workspace: Workspace | None = None) -> FastAPI:
+    """Build the watch-only app over the data roots in `settings`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for name, path in settings.roots().items():
+            logger.info("data root %s: %s", name, path)
+        yield
+
+    app = FastAPI(
+        title="peakwatch",
+        version=__version__,
+        description=(
+            "A watch-only operator dashboard. Every operation reads; nothing here can start, "
+            "stop or steer a trading runner."
+        ),
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.workspace = workspace or Workspace(settings)
+    app.include_router(api_v0.router)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+    hosts = (settings.host, *settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HostGuard, allowed=hosts)
+    app.add_middleware(ReadOnlyGuard)
+    return app
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "invalid value")),
+            "type": str(error.get("type", "value_error")),
+        }
+        for error in exc.errors()
+    ]
+    return json_response({"detail": problems}, status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404:
+        detail = "not found"
+    return json_response({"detail": detail}, status_code=exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s", request.url.path)
+    return json_response({"detail": "internal error; see the server log"}, status_code=500)

@@ -1,0 +1,32 @@
+"""App factories for uvicorn import strings (used by `--reload` and the runbook's uvicorn line)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from fastapi import FastAPI
+
+from peakwatch.settings import load_settings
+from peakwatch.web.app import create_app
+
+SETTINGS_ENV = "PEAKWATCH_SETTINGS_JSON"
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings handed over by the launcher through the environment."""
+    raw = os.environ.get(SETTINGS_ENV)
+    overrides = json.loads(raw) if raw else None
+    return create_app(load_settings(overrides))
+
+
+def default_app() -> FastAPI:
+    """The app with default roots, refusing to start when secrets are in the environment."""
+    from peakwatch.secrets import find_secret_env, refusal_message
+
+    names = find_secret_env(os.environ)
+    if names:
+        print(f"peakwatch: {refusal_message(names)}", file=sys.stderr)
+        raise SystemExit(2)
+    return app_from_environment()
