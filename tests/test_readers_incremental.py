@@ -211,3 +211,16 @@ def test_unreadable_path_reports_error_and_keeps_offset(tmp_path: Path) -> None:
     result = reader.read_new()
     assert result == Appended([], reset=False, missing=False, error="file could not be read")
     assert reader.offset == 0
+
+
+def test_skip_to_end_reads_only_later_lines(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"old-1\nold-2\npart")
+    reader = IncrementalReader(path)
+    reader.skip_to_end()
+    assert reader.offset == len(b"old-1\nold-2\n")
+    with path.open("ab") as handle:
+        handle.write(b"ial\nnew\n")
+    appended = reader.read_new()
+    assert [line.data for line in appended.lines] == [b"partial", b"new"]
+    assert appended.reset is False

@@ -367,7 +367,27 @@ class Workspace:
     def problems(self) -> list[Problem]:
         """Every unreadable file or line known right now."""
         found = self.runs.problems() + self.sessions.problems()
-        return sorted(found, key=lambda p: (p.file, p.offset or 0, p.line or 0))
+        for ledger in list(self._ledgers.values()):
+            found.extend(ledger.totals.problems)
+        unique = {(p.file, p.line, p.offset, p.reason): p for p in found}
+        return sorted(unique.values(), key=lambda p: (p.file, p.offset or 0, p.line or 0))
+
+    def health(self) -> dict[str, Any]:
+        """Resolved roots, whether they exist, and the unreadable artifacts."""
+        self.refresh()
+        problems = self.problems()
+        roots = {
+            name: {"path": str(path), "exists": path.exists()}
+            for name, path in self.settings.roots().items()
+        }
+        return {
+            "status": "ok" if not problems else "degraded",
+            "roots": roots,
+            "runs": len(self.runs.runs()),
+            "sessions": len(self.sessions.files()),
+            "unreadable_count": len(problems),
+            "unreadable": [p.as_dict() for p in problems[:500]],
+        }
 
 
 class RunLedgerView:

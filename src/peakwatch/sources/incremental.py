@@ -47,6 +47,18 @@ class IncrementalReader:
         """Byte offset of the next unread byte (the start of a partial line, if any)."""
         return self._offset
 
+    def skip_to_end(self) -> None:
+        """Start after the file's last complete line: only lines appended later are read."""
+        try:
+            with open(self._path, "rb") as f:
+                st = os.fstat(f.fileno())
+                self._restart((st.st_ino, st.st_dev))
+                self._offset = _end_of_last_line(f, st.st_size)
+                if self._offset:
+                    self._remember_sample(f)
+        except OSError:
+            self._restart(None)
+
     def read_new(self, max_bytes: int | None = None) -> Appended:
         """The complete lines appended since the last call, oldest first.
 
@@ -145,3 +157,17 @@ class IncrementalReader:
             pos += len(chunk)
         self._offset = pos if self._skip_start is not None else line_start
         return lines, skipped
+
+
+def _end_of_last_line(f: BinaryIO, size: int) -> int:
+    """The offset just after the last newline in the file (0 when there is none)."""
+    pos = size
+    while pos > 0:
+        start = max(pos - READ_BLOCK, 0)
+        f.seek(start)
+        block = f.read(pos - start)
+        newline = block.rfind(b"\n")
+        if newline != -1:
+            return start + newline + 1
+        pos = start
+    return 0

@@ -146,6 +146,12 @@ class EventsFollower:
         self._reader = IncrementalReader(events.path)
         self._header: RawLine | None = None
 
+    def skip_to_end(self) -> None:
+        """Ignore what the file holds now; later calls return only what is appended."""
+        if self.events.format == "csv":
+            self._header = read_first_line(self.events.path)
+        self._reader.skip_to_end()
+
     def read_new(self) -> RecordsRead:
         """Records appended since the previous call (all of them on the first call)."""
         appended = self._reader.read_new()

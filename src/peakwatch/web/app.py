@@ -14,7 +14,9 @@ from starlette.responses import Response
 from peakwatch import __version__
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import Settings
-from peakwatch.web import api_v0
+from peakwatch.domain.live import LiveFeed
+from peakwatch.web import api_v0, api_v1, stream
+from peakwatch.web.stream import Broadcaster
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
 from peakwatch.web.responses import json_response
 
@@ -39,7 +41,13 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, path in settings.roots().items():
             logger.info("data root %s: %s", name, path)
-        yield
+        broadcaster = Broadcaster(LiveFeed(app.state.workspace), settings)
+        app.state.broadcaster = broadcaster
+        await broadcaster.start()
+        try:
+            yield
+        finally:
+            await broadcaster.stop()
 
     app = FastAPI(
         title="peakwatch",
@@ -56,6 +64,8 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.state.settings = settings
     app.state.workspace = workspace or Workspace(settings)
     app.include_router(api_v0.router)
+    app.include_router(api_v1.router)
+    app.include_router(stream.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)

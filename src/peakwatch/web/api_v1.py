@@ -1,0 +1,217 @@
+"""The Operator WebUI v1 API: sessions, alerts, activity, health details."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from peakwatch.contract.values import parse_utc
+from peakwatch.domain.activity import ActivityFilter, decode_cursor
+from peakwatch.domain.alerts import AlertQuery, select_alerts
+from peakwatch.web import schemas
+from peakwatch.web.context import as_of_now, workspace_of
+from peakwatch.web.responses import json_response, not_found
+
+router = APIRouter(prefix="/api")
+
+SessionStatus = Literal["started", "stale", "completed", "failed", "aborted"]
+Severity = Literal["critical", "warning", "info"]
+AlertSource = Literal["alert_store", "run", "derived"]
+Level = Literal["info", "warning", "error"]
+ActivitySourceName = Literal["run", "ai", "execution"]
+Id = Annotated[str, Path(max_length=200, description="An id as it appears in the artifacts.")]
+
+
+def bad_request(detail: str) -> Response:
+    """422 with a message that says what to change."""
+    return json_response({"detail": detail}, status_code=422)
+
+
+def parse_time(value: str | None, name: str) -> tuple[datetime | None, Response | None]:
+    """An optional ISO-8601 query value, or the 422 to answer."""
+    if value is None:
+        return None, None
+    try:
+        return parse_utc(value), None
+    except ValueError:
+        return None, bad_request(f"{name} must be an ISO-8601 timestamp, e.g. 2026-01-01T12:00:00Z")
+
+
+@router.get(
+    "/health",
+    tags=["health"],
+    summary="Liveness (Operator WebUI shape)",
+    description='Answers `{"status": "ok"}` while the server runs.',
+    response_model=schemas.Health,
+)
+async def api_health() -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.get(
+    "/health/details",
+    tags=["health"],
+    summary="Data roots and unreadable artifacts",
+    description=(
+        "The resolved data roots, whether each exists, and every artifact that could not be "
+        "read (file relative to its root, line or byte offset, reason)."
+    ),
+)
+async def health_details(request: Request) -> Response:
+    workspace = workspace_of(request)
+    return json_response(await run_in_threadpool(workspace.health))
+
+
+@router.get(
+    "/live_sessions",
+    tags=["sessions"],
+    summary="Sessions from the registry, most recent first",
+    description=(
+        "One entry per registry record. A 'started' session without a sign of life for "
+        "longer than the session TTL is reported as 'stale'. Filters apply before the limit."
+    ),
+    response_model=list[schemas.SessionView],
+)
+async def live_sessions(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100, description="At most this many (1..100).")] = 10,
+    mode: Annotated[
+        str | None, Query(max_length=32, description="shadow, testnet, paper, live.")
+    ] = None,
+    status: Annotated[
+        SessionStatus | None, Query(description="Only sessions in this status.")
+    ] = None,
+) -> Response:
+    workspace = workspace_of(request)
+    found = await run_in_threadpool(
+        workspace.session_list, as_of_now(), limit=limit, mode=mode, status=status
+    )
+    return json_response(found)
+
+
+@router.get(
+    "/live_sessions/stats",
+    tags=["sessions"],
+    summary="Session counts by status and mode",
+    description="Totals over the whole registry, with the files that could not be read.",
+)
+async def live_sessions_stats(request: Request) -> Response:
+    workspace = workspace_of(request)
+    return json_response(await run_in_threadpool(workspace.session_stats, as_of_now()))
+
+
+@router.get(
+    "/live_sessions/{session_id}",
+    tags=["sessions"],
+    summary="One session with its whole record (secrets redacted)",
+    responses={404: {"model": schemas.Detail, "description": "No such session."}},
+)
+async def live_session(request: Request, session_id: Id) -> Response:
+    workspace = workspace_of(request)
+    found = await run_in_threadpool(workspace.session, session_id, as_of_now())
+    return not_found("session not found") if found is None else json_response(found)
+
+
+@router.get(
+    "/alerts",
+    tags=["alerts"],
+    summary="Alerts, newest first, with counts by severity",
+    description=(
+        "The daily alert store, every run's alerts.jsonl, and alerts peakwatch derives itself "
+        "(stale run or session, unreadable artifacts, risk blocks in a row, drawdown beyond "
+        "the threshold; marked `derived`)."
+    ),
+    response_model=schemas.AlertsView,
+)
+async def alerts(
+    request: Request,
+    severity: Annotated[list[Severity] | None, Query(description="Repeatable.")] = None,
+    source: Annotated[list[AlertSource] | None, Query(description="Repeatable.")] = None,
+    run_id: Annotated[str | None, Query(max_length=200)] = None,
+    session_id: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(description="ISO-8601; only alerts at or after.")] = None,
+    until: Annotated[str | None, Query(description="ISO-8601; only alerts at or before.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    since_at, error = parse_time(since, "since")
+    if error:
+        return error
+    until_at, error = parse_time(until, "until")
+    if error:
+        return error
+    query = AlertQuery(
+        severities=frozenset(severity or ()),
+        sources=frozenset(source or ()),
+        run_id=run_id,
+        session_id=session_id,
+        since=since_at,
+        until=until_at,
+    )
+    workspace = workspace_of(request)
+    found = await run_in_threadpool(workspace.all_alerts, as_of_now())
+    return json_response(select_alerts(found, query, limit))
+
+
+@router.get(
+    "/activity",
+    tags=["activity"],
+    summary="The AI activity feed, newest first",
+    description=(
+        "Run events, AI decision events and execution telemetry merged into one timeline. "
+        "Page backwards with `before=<next_cursor>`: every item appears exactly once, even "
+        "while new items arrive."
+    ),
+    response_model=schemas.ActivityPageView,
+)
+async def activity(
+    request: Request,
+    run_id: Annotated[str | None, Query(max_length=200)] = None,
+    session_id: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Annotated[list[str] | None, Query(description="Repeatable, e.g. decision.")] = None,
+    level: Annotated[list[Level] | None, Query(description="Repeatable.")] = None,
+    source: Annotated[list[ActivitySourceName] | None, Query(description="Repeatable.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the summary.")] = None,
+    before: Annotated[str | None, Query(max_length=400, description="A next_cursor.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    payload: Annotated[bool, Query(description="Include each item's full payload.")] = True,
+) -> Response:
+    cursor = None
+    if before is not None:
+        cursor = decode_cursor(before)
+        if cursor is None:
+            return bad_request("before must be a next_cursor from a previous page")
+    wanted = ActivityFilter(
+        run_id=run_id,
+        session_id=session_id,
+        kinds=frozenset(kind or ()),
+        levels=frozenset(level or ()),
+        text=q or None,
+        sources=frozenset(source or ()),
+    )
+    workspace = workspace_of(request)
+    page = await run_in_threadpool(workspace.activity, wanted, limit=limit, before=cursor)
+    return json_response(
+        {
+            "items": [item.as_dict(with_payload=payload) for item in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    tags=["runs"],
+    summary="A run's latest raw events as feed items, newest first",
+    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+)
+async def run_events(
+    request: Request,
+    run_id: Id,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    found = await run_in_threadpool(workspace_of(request).run_events, run_id, limit)
+    return not_found("run not found") if found is None else json_response(found)
