@@ -8,17 +8,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from peakwatch import __version__
+from peakwatch.domain.live import LiveFeed
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import Settings
-from peakwatch.domain.live import LiveFeed
-from peakwatch.web import api_v0, api_v1, stream
-from peakwatch.web.stream import Broadcaster
+from peakwatch.web import api_v0, api_v1, pages, stream
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
 from peakwatch.web.responses import json_response
+from peakwatch.web.stream import Broadcaster
 
 logger = logging.getLogger("peakwatch")
 
@@ -66,6 +67,8 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.include_router(api_v0.router)
     app.include_router(api_v1.router)
     app.include_router(stream.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("peakwatch.web", "static")]), name="static")
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
