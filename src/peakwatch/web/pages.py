@@ -1,0 +1,249 @@
+"""Server-rendered HTML pages; each one works without JavaScript and has a JSON twin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from peakwatch.domain.activity import ActivityFilter, decode_cursor
+from peakwatch.domain.alerts import SEVERITIES
+from peakwatch.web import views
+from peakwatch.web.context import as_of_now, settings_of, workspace_of
+from peakwatch.web.templating import quote_id, render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+NAV = (
+    ("home", "/", "Home"),
+    ("runs", "/dashboard", "Runs"),
+    ("activity", "/activity", "Activity"),
+    ("alerts", "/alerts", "Alerts"),
+    ("health", "/status/health", "Health"),
+    ("docs", "/docs", "API"),
+)
+
+
+def page_context(
+    request: Request,
+    *,
+    title: str,
+    nav: str,
+    twins: list[tuple[str, str]],
+    stream: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What every page template needs: settings, clock, nav, JSON twins, the live stream."""
+    settings = settings_of(request)
+    as_of = as_of_now()
+    tz_local = request.query_params.get("tz") == "local"
+    params = {k: v for k, v in request.query_params.items() if k != "tz"}
+    if not tz_local:
+        params["tz"] = "local"
+    stream_url = None
+    if stream is not None:
+        query = dict(stream)
+        last_id = _last_event_id(request)
+        if last_id:
+            query["last_event_id"] = last_id
+        stream_url = "/api/stream" + (f"?{urlencode(query)}" if query else "")
+    return {
+        "title": title,
+        "nav": NAV,
+        "active": nav,
+        "twins": twins,
+        "as_of": as_of,
+        "settings": settings,
+        "refresh_seconds": settings.auto_refresh_seconds,
+        "tz_local": tz_local,
+        "tz_toggle_url": _raw_path(request) + (f"?{urlencode(params)}" if params else ""),
+        "stream_url": stream_url,
+        "safety": getattr(request.state, "safety", None),
+    }
+
+
+def _raw_path(request: Request) -> str:
+    """The path as the browser sent it (ids stay percent-encoded)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else quote(request.url.path)
+
+
+def _last_event_id(request: Request) -> str | None:
+    broadcaster = getattr(request.app.state, "broadcaster", None)
+    return broadcaster.feed.last_event_id if broadcaster is not None else None
+
+
+@router.get("/")
+async def home(request: Request, run: Text = None) -> Response:
+    """The operator home, or the runs dashboard when the server runs runs-first."""
+    if settings_of(request).home == "runs":
+        return await runs_dashboard(request, run)
+    data = await run_in_threadpool(views.home, workspace_of(request), as_of_now())
+    twins = [
+        ("Status snapshot (JSON)", "/api/live/status/snapshot.json"),
+        ("Status snapshot (HTML)", "/api/live/status/snapshot.html"),
+        ("Sessions", "/api/live_sessions?limit=50"),
+        ("Runs", "/runs"),
+    ]
+    context = page_context(request, title="Operator home", nav="home", twins=twins, stream={})
+    return render("home.html", {**context, **data})
+
+
+@router.get("/dashboard")
+async def runs_dashboard(request: Request, run: Text = None) -> Response:
+    """The runs dashboard (runbook Option B): all runs and the selected run in detail."""
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.dashboard, workspace, run, as_of_now())
+    twins = [("Runs", "/runs")]
+    if data["detail"] is not None:
+        twins.append(("Selected run snapshot", f"/runs/{quote_id(data['selected'])}/snapshot"))
+    context = page_context(request, title="Runs", nav="runs", twins=twins, stream={})
+    return render("dashboard.html", {**context, **data})
+
+
+@router.get("/dashboard/runs/{run_id:path}")
+async def run_page(request: Request, run_id: str) -> Response:
+    """One run: meta, tiles, chart, the live tail of events and its alerts."""
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.run_detail, workspace, run_id, as_of_now())
+    if data is None:
+        return _not_found(request, "Run", run_id)
+    quoted = quote_id(run_id)
+    twins = [
+        ("Snapshot", f"/runs/{quoted}/snapshot"),
+        ("Tail", f"/runs/{quoted}/tail?limit=200"),
+        ("Alerts", f"/runs/{quoted}/alerts?limit=50"),
+        ("Events", f"/api/runs/{quoted}/events"),
+    ]
+    context = page_context(
+        request, title=f"Run {run_id}", nav="runs", twins=twins, stream={"run_id": run_id}
+    )
+    return render("run.html", {**context, **data, "run_id": run_id})
+
+
+@router.get("/sessions/{session_id:path}")
+async def session_page(request: Request, session_id: str) -> Response:
+    """One session of the registry with its record and activity."""
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.session_page, workspace, session_id, as_of_now())
+    if data is None:
+        return _not_found(request, "Session", session_id)
+    twins = [("Session", f"/api/live_sessions/{quote_id(session_id)}")]
+    context = page_context(
+        request,
+        title=f"Session {session_id}",
+        nav="home",
+        twins=twins,
+        stream={"session_id": session_id},
+    )
+    return render("session.html", {**context, **data})
+
+
+@router.get("/activity")
+async def activity_page(
+    request: Request,
+    run: Text = None,
+    session: Text = None,
+    kind: Text = None,
+    level: Text = None,
+    q: Text = None,
+    before: Annotated[str | None, Query(max_length=400)] = None,
+) -> Response:
+    """The merged activity feed with filters and paging to older items."""
+    level = level if level in views.LEVELS else None
+    given = {"run": run, "session": session, "kind": kind, "level": level, "q": q}
+    filters = {key: value.strip() for key, value in given.items() if value and value.strip()}
+    wanted = ActivityFilter(
+        run_id=filters.get("run"),
+        session_id=filters.get("session"),
+        kinds=frozenset({filters["kind"]}) if "kind" in filters else frozenset(),
+        levels=frozenset({filters["level"]}) if "level" in filters else frozenset(),
+        text=filters.get("q"),
+    )
+    cursor = decode_cursor(before) if before else None
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.activity_page, workspace, wanted, cursor, 50)
+    api_params = {
+        "run_id": filters.get("run"),
+        "session_id": filters.get("session"),
+        "kind": filters.get("kind"),
+        "level": filters.get("level"),
+        "q": filters.get("q"),
+        "before": before if cursor else None,
+    }
+    api_query = urlencode({k: v for k, v in api_params.items() if v})
+    twins = [("Activity", "/api/activity" + (f"?{api_query}" if api_query else ""))]
+    older = None
+    if data["next_cursor"]:
+        older = "/activity?" + urlencode({**filters, "before": data["next_cursor"]})
+    stream = None
+    if cursor is None:  # only the newest page grows live
+        stream = {k: v for k, v in (("run_id", run), ("session_id", session)) if v}
+    context = page_context(request, title="Activity", nav="activity", twins=twins, stream=stream)
+    return render(
+        "activity.html",
+        {
+            **context,
+            **data,
+            "filters": {key: filters.get(key) for key in ("run", "session", "kind", "level", "q")},
+            "older_url": older,
+            "paged": cursor is not None,
+            "bad_cursor": bool(before) and cursor is None,
+            "kinds": views.KNOWN_KINDS,
+            "levels": views.LEVELS,
+        },
+    )
+
+
+@router.get("/alerts")
+async def alerts_page(request: Request, severity: Text = None, source: Text = None) -> Response:
+    """Alerts from every source with severity and source filters and counts."""
+    severity = severity if severity in SEVERITIES else None
+    source = source if source in views.ALERT_SOURCES else None
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.alerts_page, workspace, severity, source, as_of_now())
+    api_query = urlencode({k: v for k, v in (("severity", severity), ("source", source)) if v})
+    twins = [("Alerts", "/api/alerts" + (f"?{api_query}" if api_query else ""))]
+    context = page_context(request, title="Alerts", nav="alerts", twins=twins, stream={})
+    return render(
+        "alerts.html",
+        {
+            **context,
+            **data,
+            "severity": severity,
+            "source": source,
+            "severities": SEVERITIES,
+            "sources": views.ALERT_SOURCES,
+        },
+    )
+
+
+@router.get("/status/health")
+async def health_page(request: Request) -> Response:
+    """Resolved data roots, whether they exist, and every unreadable artifact."""
+    data = await run_in_threadpool(views.health_page, workspace_of(request))
+    twins = [("Health details", "/api/health/details"), ("Liveness", "/health")]
+    context = page_context(request, title="Health", nav="health", twins=twins, stream={})
+    return render("health.html", {**context, **data})
+
+
+@router.get("/docs")
+async def docs_page(request: Request) -> Response:
+    """Every operation of the OpenAPI document, grouped by tag; no Swagger JavaScript."""
+    groups = views.api_operations(request.app.openapi())
+    twins = [("OpenAPI document", "/openapi.json")]
+    context = page_context(request, title="API", nav="docs", twins=twins)
+    return render("docs.html", {**context, "groups": groups})
+
+
+def _not_found(request: Request, what: str, wanted: str) -> Response:
+    settings = settings_of(request)
+    folder = settings.runs_dir if what == "Run" else settings.sessions_dir
+    context = page_context(request, title=f"{what} not found", nav="home", twins=[])
+    return render(
+        "not_found.html", {**context, "what": what, "wanted": wanted, "folder": folder}, 404
+    )

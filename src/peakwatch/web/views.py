@@ -1,0 +1,257 @@
+"""What each page shows, gathered from the Workspace (call these in a worker thread).
+
+Functions here take the workspace and plain values and return template contexts;
+they never see HTTP and never open a file themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from peakwatch.domain.activity import ActivityFilter, SortKey
+from peakwatch.domain.alerts import AlertQuery, select_alerts
+from peakwatch.domain.runs import RUN_STATUSES
+from peakwatch.domain.workspace import Workspace
+from peakwatch.web.charts import equity_chart
+
+PAYLOAD_LIMIT = 4096
+LONG_SUMMARY = 110
+KIND_GROUPS = {
+    "decision": "decision",
+    "ai_decision": "decision",
+    "signal": "decision",
+    "order": "trade",
+    "fill": "trade",
+    "position": "trade",
+    "risk": "risk",
+    "alert": "alert",
+    "error": "error",
+}
+KNOWN_KINDS = (
+    "decision",
+    "ai_decision",
+    "signal",
+    "order",
+    "fill",
+    "position",
+    "risk",
+    "market",
+    "heartbeat",
+    "alert",
+    "error",
+    "run_started",
+    "run_finished",
+    "step",
+)
+LEVELS = ("info", "warning", "error")
+ALERT_SOURCES = ("alert_store", "run", "derived")
+SESSION_STATUSES = ("started", "stale", "completed", "failed", "aborted")
+
+
+def kind_group(kind: str) -> str:
+    """A fixed CSS class suffix for a kind (artifact text never becomes a class name)."""
+    if kind.startswith("execution_"):
+        return "trade"
+    return KIND_GROUPS.get(kind, "other")
+
+
+def payload_text(payload: Any) -> tuple[str, int]:
+    """Pretty JSON of a payload cut to ~4 KB, and its full length (0 when it was not cut)."""
+    text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    if len(text) <= PAYLOAD_LIMIT:
+        return text, 0
+    return text[:PAYLOAD_LIMIT], len(text)
+
+
+def decision_of(item: dict[str, Any]) -> dict[str, Any] | None:
+    """Action, confidence and rationale of a decision item, for a readable row."""
+    if item["kind"] not in ("decision", "ai_decision"):
+        return None
+    payload = item.get("payload") or {}
+    data = payload.get("data") if item["kind"] == "decision" else payload
+    if not isinstance(data, dict):
+        return None
+    confidence = data.get("confidence")
+    rationale = data.get("rationale") or payload.get("msg")
+    action = data.get("action") or data.get("decision")
+    if action is None and rationale is None:
+        return None
+    return {
+        "action": str(action).upper() if action is not None else "?",
+        "symbol": data.get("symbol") if isinstance(data.get("symbol"), str) else None,
+        "confidence": confidence
+        if isinstance(confidence, int | float) and not isinstance(confidence, bool)
+        else None,
+        "rationale": rationale if isinstance(rationale, str) else None,
+    }
+
+
+def feed_row(item: dict[str, Any]) -> dict[str, Any]:
+    """An activity item (as_dict with payload) plus what its row displays."""
+    row = dict(item)
+    row["group"] = kind_group(item["kind"])
+    row["level"] = item["level"] if item["level"] in LEVELS else "info"
+    row["decision"] = decision_of(item)
+    row["long"] = len(item["summary"]) > LONG_SUMMARY
+    if "payload" in item:
+        row["payload_text"], row["payload_full_length"] = payload_text(item["payload"])
+    else:
+        row["payload_text"], row["payload_full_length"] = None, 0
+    return row
+
+
+def run_status_counts(runs: list[dict[str, Any]]) -> dict[str, int]:
+    """Runs per status, every status present."""
+    counts = Counter(run["status"] for run in runs)
+    return {status: counts.get(status, 0) for status in RUN_STATUSES}
+
+
+def alert_rows(workspace: Workspace, as_of: datetime, query: AlertQuery, limit: int) -> Any:
+    """Alerts matching `query`, newest first, with counts by severity."""
+    return select_alerts(workspace.all_alerts(as_of), query, limit)
+
+
+def home(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
+    """The operator home: status summary, sessions, runs, activity and alerts."""
+    runs = workspace.run_list(as_of)
+    sessions = workspace.session_list(as_of, limit=20, mode=None, status=None)
+    stats = workspace.session_stats(as_of)
+    page = workspace.activity(ActivityFilter(), limit=50, before=None)
+    health = workspace.health()
+    return {
+        "runs": runs[:50],
+        "run_counts": run_status_counts(runs),
+        "sessions": sessions,
+        "session_counts": stats["by_status"],
+        "session_total": stats["total_sessions"],
+        "alerts": alert_rows(workspace, as_of, AlertQuery(), 20),
+        "feed": [feed_row(item.as_dict()) for item in page.items],
+        "unreadable_count": health["unreadable_count"],
+    }
+
+
+def run_detail(workspace: Workspace, run_id: str, as_of: datetime) -> dict[str, Any] | None:
+    """A run's snapshot, chart, latest events and alerts; None when there is no such run."""
+    snapshot = workspace.run_snapshot(run_id, as_of)
+    if snapshot is None:
+        return None
+    tail = workspace.run_tail(run_id, 300) or []
+    events = workspace.run_events(run_id, 100) or []
+    return {
+        "snapshot": snapshot,
+        "chart": equity_chart(tail),
+        "events": [feed_row(item) for item in events],
+        "run_alerts": workspace.run_alerts(run_id, 50) or [],
+    }
+
+
+def dashboard(workspace: Workspace, selected: str | None, as_of: datetime) -> dict[str, Any]:
+    """The runs dashboard: every run, and the selected (default: newest) run in detail."""
+    runs = workspace.run_list(as_of)
+    if selected is None and runs:
+        selected = runs[0]["run_id"]
+    detail = run_detail(workspace, selected, as_of) if selected else None
+    return {
+        "runs": runs,
+        "run_counts": run_status_counts(runs),
+        "selected": selected,
+        "detail": detail,
+    }
+
+
+def session_page(workspace: Workspace, session_id: str, as_of: datetime) -> dict[str, Any] | None:
+    """One session with its record and its activity; None when it is not in the registry."""
+    found = workspace.session(session_id, as_of)
+    if found is None:
+        return None
+    page = workspace.activity(ActivityFilter(session_id=session_id), limit=50, before=None)
+    record_text, record_full = payload_text(found.get("record", {}))
+    return {
+        "session": found,
+        "record_text": record_text,
+        "record_full_length": record_full,
+        "feed": [feed_row(item.as_dict()) for item in page.items],
+    }
+
+
+def activity_page(
+    workspace: Workspace, wanted: ActivityFilter, before: SortKey | None, limit: int
+) -> dict[str, Any]:
+    """A page of the activity feed with the cursor to the next (older) page."""
+    page = workspace.activity(wanted, limit=limit, before=before)
+    return {
+        "feed": [feed_row(item.as_dict()) for item in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def alerts_page(
+    workspace: Workspace, severity: str | None, source: str | None, as_of: datetime
+) -> dict[str, Any]:
+    """Alerts filtered by severity and source; counts by severity within the source filter."""
+    everything = workspace.all_alerts(as_of)
+    sources = frozenset({source}) if source else frozenset()
+    severities = frozenset({severity}) if severity else frozenset()
+    counted = select_alerts(everything, AlertQuery(sources=sources), 0)
+    listed = select_alerts(everything, AlertQuery(sources=sources, severities=severities), 200)
+    return {"alerts": listed, "counts": counted["counts"], "counts_total": counted["total"]}
+
+
+def health_page(workspace: Workspace) -> dict[str, Any]:
+    """Resolved roots, whether they exist, unreadable artifacts and counts."""
+    return {"health": workspace.health()}
+
+
+def api_operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
+    """Operations of the OpenAPI document grouped by tag, in the document's tag order."""
+    order = [tag["name"] for tag in openapi.get("tags", [])]
+    descriptions = {tag["name"]: tag.get("description", "") for tag in openapi.get("tags", [])}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for path, methods in openapi.get("paths", {}).items():
+        for method, operation in methods.items():
+            tag = (operation.get("tags") or ["other"])[0]
+            groups.setdefault(tag, []).append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "parameters": [_parameter(p) for p in operation.get("parameters", [])],
+                }
+            )
+    names = [name for name in order if name in groups] + sorted(set(groups) - set(order))
+    return [
+        {"name": name, "description": descriptions.get(name, ""), "operations": groups[name]}
+        for name in names
+    ]
+
+
+def _parameter(parameter: dict[str, Any]) -> dict[str, Any]:
+    schema = parameter.get("schema", {})
+    return {
+        "name": parameter.get("name", ""),
+        "where": parameter.get("in", ""),
+        "required": bool(parameter.get("required")),
+        "type": _schema_type(schema),
+        "description": parameter.get("description") or schema.get("description") or "",
+    }
+
+
+def _schema_type(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        kinds = [_schema_type(s) for s in schema["anyOf"]]
+        return " | ".join(k for k in kinds if k and k != "null") or "any"
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"])
+    if schema.get("type") == "array":
+        return f"list of {_schema_type(schema.get('items', {}))}"
+    kind = str(schema.get("type", ""))
+    bounds = []
+    if "minimum" in schema:
+        bounds.append(f">= {schema['minimum']}")
+    if "maximum" in schema:
+        bounds.append(f"<= {schema['maximum']}")
+    return f"{kind} ({', '.join(bounds)})" if bounds else kind
