@@ -34,6 +34,7 @@ from peakwatch.domain.activity import (
 )
 from peakwatch.domain.ledger import RunLedger
 from peakwatch.domain.runs import list_runs, run_status, run_summary
+from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import filter_sessions, session_detail, session_stats
 from peakwatch.domain.steps import steps_from_records
 from peakwatch.settings import Settings
@@ -43,6 +44,7 @@ from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import read_tail
 from peakwatch.sources.runs_index import RunFolder, RunsIndex
+from peakwatch.sources.safety_config import SafetyConfigRead, read_safety_config
 from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
 
 STORE_ALERT_DAYS = 7
@@ -67,6 +69,7 @@ class Workspace:
         self._ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
         self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         self._refreshed_at = 0.0
+        self._safety_read: tuple[Any, SafetyConfigRead] | None = None
         self._refresh_lock = threading.Lock()
 
     # -- freshness ---------------------------------------------------------------------
@@ -362,11 +365,30 @@ class Workspace:
             ]
         return page_activity(sources, limit=limit, before=before, wanted=wanted)
 
+    # -- safety ------------------------------------------------------------------------
+
+    def safety(self, as_of: datetime) -> SafetyReport:
+        """The audit verdict on the configured safety config (same code as the export)."""
+        key = (
+            stat_key(self.settings.config_path),
+            stat_key(self.settings.config_path.parent / "bounded_live.toml"),
+        )
+        cached = self._safety_read
+        if cached is None or cached[0] != key:
+            cached = (key, read_safety_config(self.settings.config_path))
+            self._safety_read = cached
+        return evaluate_safety(cached[1], as_of=as_of, environment_id=None)
+
     # -- health ------------------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
-        """Every unreadable file or line known right now."""
+        """Unreadable files found by the indexes (the same in every process for the same data)."""
         found = self.runs.problems() + self.sessions.problems()
+        return sorted(found, key=lambda p: (p.file, p.offset or 0, p.line or 0))
+
+    def all_problems(self) -> list[Problem]:
+        """Index problems plus bad lines met while following events files in this process."""
+        found = self.problems()
         for ledger in list(self._ledgers.values()):
             found.extend(ledger.totals.problems)
         unique = {(p.file, p.line, p.offset, p.reason): p for p in found}
@@ -375,7 +397,7 @@ class Workspace:
     def health(self) -> dict[str, Any]:
         """Resolved roots, whether they exist, and the unreadable artifacts."""
         self.refresh()
-        problems = self.problems()
+        problems = self.all_problems()
         roots = {
             name: {"path": str(path), "exists": path.exists()}
             for name, path in self.settings.roots().items()

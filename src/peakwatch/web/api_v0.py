@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from peakwatch.web import schemas
-from peakwatch.web.context import as_of_now, workspace_of
+from peakwatch.web.context import AsOf, invalid_as_of, resolve_as_of, workspace_of
 from peakwatch.web.responses import json_response, not_found
 
 router = APIRouter()
@@ -50,10 +50,14 @@ async def runs(
         Literal["active", "stale", "completed", "unknown"] | None,
         Query(description="Only runs in this status."),
     ] = None,
+    as_of: AsOf = None,
 ) -> Response:
+    moment = resolve_as_of(as_of)
+    if moment is None:
+        return invalid_as_of()
     workspace = workspace_of(request)
     found = await run_in_threadpool(
-        workspace.run_list, as_of_now(), mode=mode, status=status, limit=limit
+        workspace.run_list, moment, mode=mode, status=status, limit=limit
     )
     return json_response(found)
 
@@ -69,8 +73,11 @@ async def runs(
     response_model=schemas.RunSnapshot,
     responses={404: {"model": schemas.Detail, "description": "No such run."}},
 )
-async def run_snapshot(request: Request, run_id: RunId) -> Response:
-    snapshot = await run_in_threadpool(workspace_of(request).run_snapshot, run_id, as_of_now())
+async def run_snapshot(request: Request, run_id: RunId, as_of: AsOf = None) -> Response:
+    moment = resolve_as_of(as_of)
+    if moment is None:
+        return invalid_as_of()
+    snapshot = await run_in_threadpool(workspace_of(request).run_snapshot, run_id, moment)
     return not_found(RUN_NOT_FOUND) if snapshot is None else json_response(snapshot)
 
 

@@ -13,7 +13,7 @@ from peakwatch.contract.values import parse_utc
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
 from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.web import schemas
-from peakwatch.web.context import as_of_now, workspace_of
+from peakwatch.web.context import AsOf, as_of_now, invalid_as_of, resolve_as_of, workspace_of
 from peakwatch.web.responses import json_response, not_found
 
 router = APIRouter(prefix="/api")
@@ -85,10 +85,14 @@ async def live_sessions(
     status: Annotated[
         SessionStatus | None, Query(description="Only sessions in this status.")
     ] = None,
+    as_of: AsOf = None,
 ) -> Response:
+    moment = resolve_as_of(as_of)
+    if moment is None:
+        return invalid_as_of()
     workspace = workspace_of(request)
     found = await run_in_threadpool(
-        workspace.session_list, as_of_now(), limit=limit, mode=mode, status=status
+        workspace.session_list, moment, limit=limit, mode=mode, status=status
     )
     return json_response(found)
 

@@ -16,7 +16,7 @@ from peakwatch import __version__
 from peakwatch.domain.live import LiveFeed
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import Settings
-from peakwatch.web import api_v0, api_v1, pages, stream
+from peakwatch.web import api_snapshot, api_v0, api_v1, metrics, pages, stream
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
 from peakwatch.web.responses import json_response
 from peakwatch.web.stream import Broadcaster
@@ -66,6 +66,8 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.state.workspace = workspace or Workspace(settings)
     app.include_router(api_v0.router)
     app.include_router(api_v1.router)
+    app.include_router(api_snapshot.router)
+    app.include_router(metrics.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("peakwatch.web", "static")]), name="static")
@@ -73,6 +75,8 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
     hosts = (settings.host, *settings.allowed_hosts)
+    app.state.metrics_registry, requests_counter = metrics.make_registry(app.state.workspace)
+    app.add_middleware(metrics.RequestMetrics, counter=requests_counter)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HostGuard, allowed=hosts)
     app.add_middleware(ReadOnlyGuard)

@@ -62,7 +62,8 @@ def page_context(
         "tz_local": tz_local,
         "tz_toggle_url": _raw_path(request) + (f"?{urlencode(params)}" if params else ""),
         "stream_url": stream_url,
-        "safety": getattr(request.state, "safety", None),
+        # Two stat calls (the config is re-read only when it changed): cheap enough here.
+        "safety": workspace_of(request).safety(as_of),
     }
 
 

@@ -1,0 +1,287 @@
+"""The deterministic status snapshot: panels of what the operator watches, at `as_of`.
+
+Identical artifacts and `as_of` give identical bytes: keys sorted, numbers rounded to a
+fixed precision, UTC times with `Z`, no wall clock, no absolute paths, and a content
+hash over the canonical body. A panel whose source fails becomes an error panel; the
+others still render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from peakwatch import __version__
+from peakwatch.contract.models import CONTRACT_VERSION
+from peakwatch.contract.values import format_utc
+from peakwatch.domain.activity import ActivityFilter
+from peakwatch.domain.alerts import AlertQuery, select_alerts
+from peakwatch.domain.runs import count_by_status, run_status
+from peakwatch.domain.workspace import Workspace
+
+SNAPSHOT_VERSION = "peakwatch.status_snapshot/1"
+PANEL_TITLES = {
+    "activity": "AI activity",
+    "alerts": "Alerts",
+    "portfolio": "Portfolio",
+    "positions": "Positions",
+    "risk": "Risk",
+    "runs": "Runs",
+    "safety": "Safety",
+    "sessions": "Sessions",
+    "system": "System",
+}
+MAX_ROWS = 20
+DIGITS = 8
+
+logger = logging.getLogger("peakwatch")
+Panel = dict[str, Any]
+
+
+def build_snapshot(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
+    """The snapshot body with its `content_sha256`."""
+    workspace.refresh(force=True)
+    builders: dict[str, Callable[[Workspace, datetime], tuple[str, dict[str, Any]]]] = {
+        "activity": _activity,
+        "alerts": _alerts,
+        "portfolio": _portfolio,
+        "positions": _positions,
+        "risk": _risk,
+        "runs": _runs,
+        "safety": _safety,
+        "sessions": _sessions,
+        "system": _system,
+    }
+    panels = [_panel(panel_id, build, workspace, as_of) for panel_id, build in builders.items()]
+    panels.sort(key=lambda panel: panel["id"])
+    body: dict[str, Any] = {
+        "version": SNAPSHOT_VERSION,
+        "generated_at": format_utc(as_of),
+        "panels": panels,
+        "meta": {
+            "as_of": format_utc(as_of),
+            "contract_version": CONTRACT_VERSION,
+            "peakwatch_version": __version__,
+            "overall_status": _overall(panels),
+            "panel_count": len(panels),
+        },
+    }
+    body["content_sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
+    return body
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, compact, floats rounded: the bytes the content hash covers."""
+    return orjson.dumps(_rounded(value), option=orjson.OPT_SORT_KEYS)
+
+
+def _panel(
+    panel_id: str,
+    build: Callable[[Workspace, datetime], tuple[str, dict[str, Any]]],
+    workspace: Workspace,
+    as_of: datetime,
+) -> Panel:
+    try:
+        status, details = build(workspace, as_of)
+    except Exception:  # one failing source must not take the other panels down
+        logger.exception("status panel %s failed", panel_id)
+        status, details = "error", {"error": "this panel's data source could not be read"}
+    return {
+        "id": panel_id,
+        "title": PANEL_TITLES[panel_id],
+        "status": status,
+        "details": _rounded(details),
+    }
+
+
+def _overall(panels: list[Panel]) -> str:
+    statuses = {panel["status"] for panel in panels}
+    for status in ("error", "warn", "unknown"):
+        if status in statuses:
+            return status
+    return "ok"
+
+
+def _system(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    problems = workspace.problems()
+    roots = {name: path.exists() for name, path in workspace.settings.roots().items()}
+    data_roots = {k: v for k, v in roots.items() if k != "config_path"}
+    status = "ok"
+    if problems:
+        status = "warn"
+    if not any(data_roots.values()):
+        status = "unknown"
+    return status, {
+        "roots_present": roots,
+        "unreadable_count": len(problems),
+        "unreadable": [p.as_dict() for p in problems[:MAX_ROWS]],
+    }
+
+
+def _safety(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    report = workspace.safety(as_of)
+    status = {"LIVE LOCKED": "ok", "LIVE UNLOCKED": "error"}.get(report.verdict, "unknown")
+    gating = report.gating
+    return status, {
+        "verdict": report.verdict,
+        "allowed": report.allowed,
+        "mode": gating.get("mode"),
+        "effective_mode": gating.get("effective_mode"),
+        "gates": gating.get("gates"),
+        "confirm_token_present": gating.get("confirm_token_present"),
+        "confirm_token_required": gating.get("confirm_token_required"),
+        "bounded_pilot_mode": report.bounded_pilot_mode,
+        "reasons": [reason.code for reason in report.reasons],
+        "config_file": report.config.get("file"),
+        "config_status": report.config.get("status"),
+        "config_sha256": report.config.get("sha256"),
+    }
+
+
+def _sessions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    stats = workspace.session_stats(as_of)
+    recent = workspace.session_list(as_of, limit=10, mode=None, status=None)
+    by_status = stats["by_status"]
+    status = "ok"
+    if stats["stale_sessions"] or stats["unreadable_files"] or by_status.get("failed"):
+        status = "warn"
+    if not stats["total_sessions"] and not stats["unreadable_files"]:
+        status = "unknown"
+    return status, {
+        "total": stats["total_sessions"],
+        "by_status": by_status,
+        "by_mode": stats["by_mode"],
+        "unreadable_files": stats["unreadable_files"],
+        "live_sessions": stats["live_sessions"],
+        "recent": [
+            {k: s[k] for k in ("session_id", "mode", "status", "started_at", "realized_pnl")}
+            for s in recent
+        ],
+    }
+
+
+def _runs(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    runs = workspace.runs.runs()
+    counts = count_by_status(runs, as_of, workspace.settings.run_stale_seconds)
+    recent = workspace.run_list(as_of, limit=10)
+    status = "unknown" if not runs else "warn" if counts["stale"] or counts["unknown"] else "ok"
+    return status, {
+        "total": len(runs),
+        "by_status": counts,
+        "recent": [
+            {k: r[k] for k in ("run_id", "mode", "status", "strategy_name", "last_event_time")}
+            for r in recent
+        ],
+    }
+
+
+def _alerts(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    selected = select_alerts(workspace.all_alerts(as_of), AlertQuery(), MAX_ROWS)
+    counts = selected["counts"]
+    status = "error" if counts["critical"] else "warn" if counts["warning"] else "ok"
+    latest = [
+        {k: a[k] for k in ("timestamp", "severity", "source", "title", "run_id", "session_id")}
+        for a in selected["alerts"][:10]
+    ]
+    return status, {"total": selected["total"], "counts": counts, "latest": latest}
+
+
+def _activity(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    not_after_as_of = (as_of, "\U0010ffff", 2**62)  # sorts after every item at as_of
+    items = workspace.activity(ActivityFilter(), limit=MAX_ROWS, before=not_after_as_of).items
+    latest = [
+        {
+            "ts": format_utc(item.ts),
+            "source": item.source,
+            "kind": item.kind,
+            "level": item.level,
+            "run_id": item.run_id,
+            "summary": item.summary,
+        }
+        for item in items[:10]
+    ]
+    errors = sum(1 for item in items if item.level == "error")
+    status = "unknown" if not items else "warn" if errors else "ok"
+    return status, {"latest": latest, "errors_in_latest": errors}
+
+
+def _active_ledgers(workspace: Workspace, as_of: datetime) -> list[tuple[str, dict[str, Any]]]:
+    stale_after = workspace.settings.run_stale_seconds
+    found = []
+    for run in sorted(workspace.runs.runs(), key=lambda r: r.run_id):
+        if run.events is None or run_status(run, as_of, stale_after) != "active":
+            continue
+        found.append((run.run_id, {**workspace.ledger(run), "symbol": _symbol(run)}))
+    return found
+
+
+def _symbol(run: Any) -> str | None:
+    return run.meta.symbol if run.meta else None
+
+
+def _positions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    ledgers = _active_ledgers(workspace, as_of)
+    rows = [
+        {
+            "run_id": run_id,
+            "symbol": totals["symbol"],
+            "position_size": totals["position_size"],
+            "equity": totals["equity"],
+            "unrealized_pnl": totals["unrealized_pnl"],
+        }
+        for run_id, totals in ledgers
+        if totals["position_size"]
+    ]
+    status = "unknown" if not ledgers else "ok"
+    return status, {"open_positions": len(rows), "positions": rows[:MAX_ROWS]}
+
+
+def _portfolio(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    ledgers = _active_ledgers(workspace, as_of)
+    if not ledgers:
+        return "unknown", {"active_runs": 0}
+
+    def total(name: str) -> float:
+        return sum(t[name] for _, t in ledgers if t[name] is not None)
+
+    return "ok", {
+        "active_runs": len(ledgers),
+        "equity": total("equity"),
+        "realized_pnl": total("realized_pnl"),
+        "unrealized_pnl": total("unrealized_pnl"),
+    }
+
+
+def _risk(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
+    ledgers = _active_ledgers(workspace, as_of)
+    threshold = workspace.settings.drawdown_alert_threshold
+    in_a_row = workspace.settings.blocked_in_a_row_alert
+    drawdowns = [t["drawdown"] for _, t in ledgers if t["drawdown"] is not None]
+    worst = min(drawdowns) if drawdowns else None
+    blocked_runs = sorted(run_id for run_id, t in ledgers if t["blocked_in_a_row"] >= in_a_row)
+    status = "unknown" if not ledgers else "ok"
+    if blocked_runs:
+        status = "warn"
+    if worst is not None and worst <= -threshold:
+        status = "error"
+    return status, {
+        "worst_drawdown": worst,
+        "drawdown_threshold": -threshold,
+        "blocked_orders_total": sum(t["total_blocked_orders"] for _, t in ledgers),
+        "runs_blocked_in_a_row": blocked_runs,
+    }
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, DIGITS) + 0.0
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    return value

@@ -1,0 +1,105 @@
+"""`peakwatch export --out DIR`: the runbook's snapshot files, written without a server.
+
+Each file holds exactly the bytes the matching endpoint returns for the same `as_of`,
+because both go through the same workspace calls and the same serializers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from peakwatch.cli import add_root_flags
+from peakwatch.contract.values import parse_utc
+from peakwatch.domain.snapshot import build_snapshot
+from peakwatch.domain.workspace import Workspace
+from peakwatch.settings import load_settings
+from peakwatch.web.responses import json_bytes
+from peakwatch.web.snapshot_html import render_snapshot_html
+
+SESSIONS_LIMIT = 50
+TAIL_LIMIT = 200
+ALERTS_LIMIT = 50
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `peakwatch export` command line."""
+    parser = argparse.ArgumentParser(
+        prog="peakwatch export",
+        description=(
+            "Write status_snapshot.json/.html, live_sessions.json, runs.json and, per run, "
+            "runs/<run_id>/run_snapshot.json, run_tail.json and run_alerts.json."
+        ),
+    )
+    parser.add_argument("--out", required=True, type=Path, help="folder to write into")
+    parser.add_argument("--as-of", help="ISO-8601 time to evaluate at (default: now)")
+    parser.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        metavar="RUN_ID",
+        help="only these runs (repeatable; default: every run)",
+    )
+    add_root_flags(parser)
+    return parser
+
+
+def export(workspace: Workspace, out: Path, as_of_text: str, run_ids: list[str]) -> list[Path]:
+    """Write every export file; return the paths written."""
+    as_of = parse_utc(as_of_text)
+    assert as_of is not None
+    written: list[Path] = []
+
+    def write(relative: str, data: bytes) -> None:
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.append(path)
+
+    snapshot = build_snapshot(workspace, as_of)
+    write("status_snapshot.json", json_bytes(snapshot))
+    write("status_snapshot.html", render_snapshot_html(snapshot))
+    sessions = workspace.session_list(as_of, limit=SESSIONS_LIMIT, mode=None, status=None)
+    write("live_sessions.json", json_bytes(sessions))
+    runs = workspace.run_list(as_of)
+    write("runs.json", json_bytes(runs))
+    for run_id in run_ids or [run["run_id"] for run in runs]:
+        run_snapshot = workspace.run_snapshot(run_id, as_of)
+        if run_snapshot is None:
+            print(f"peakwatch export: run not found: {run_id}", file=sys.stderr)
+            continue
+        write(f"runs/{run_id}/run_snapshot.json", json_bytes(run_snapshot))
+        write(f"runs/{run_id}/run_tail.json", json_bytes(workspace.run_tail(run_id, TAIL_LIMIT)))
+        alerts = workspace.run_alerts(run_id, ALERTS_LIMIT)
+        write(f"runs/{run_id}/run_alerts.json", json_bytes(alerts))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `peakwatch export`."""
+    args = build_parser().parse_args(argv)
+    as_of_text = args.as_of
+    if as_of_text is None:
+        from datetime import UTC, datetime
+
+        as_of_text = datetime.now(UTC).replace(microsecond=0).isoformat()
+    try:
+        if parse_utc(as_of_text) is None:
+            raise ValueError
+    except ValueError:
+        print("peakwatch export: --as-of must be an ISO-8601 timestamp", file=sys.stderr)
+        return 2
+    overrides = {
+        "runs_dir": args.runs_dir,
+        "sessions_dir": args.sessions_dir,
+        "alerts_dir": args.alerts_dir,
+        "ai_events_path": args.ai_events_path,
+        "execution_dir": args.execution_dir,
+        "config_path": args.config_path,
+        "index_max_age_seconds": 0.0,
+    }
+    workspace = Workspace(load_settings(overrides))
+    written = export(workspace, args.out, as_of_text, args.run)
+    print(f"peakwatch export: wrote {len(written)} files under {args.out}")
+    return 0

@@ -1,0 +1,68 @@
+"""`GET /api/live/status/snapshot.json|html` and the safety verdict."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from peakwatch.domain.safety import report_to_json_bytes
+from peakwatch.domain.snapshot import build_snapshot
+from peakwatch.web import schemas
+from peakwatch.web.context import AsOf, invalid_as_of, resolve_as_of, workspace_of
+from peakwatch.web.responses import json_bytes
+from peakwatch.web.snapshot_html import render_snapshot_html
+
+router = APIRouter(prefix="/api")
+
+
+@router.get(
+    "/live/status/snapshot.json",
+    tags=["snapshot"],
+    summary="Deterministic status snapshot (JSON)",
+    description=(
+        "Panels system, safety, sessions, runs, alerts, activity, positions, portfolio and "
+        "risk, each with status ok, warn, error or unknown. Sorted keys, UTC times, a "
+        "content_sha256 over the body: identical data and as_of give identical bytes."
+    ),
+    response_model=schemas.StatusSnapshot,
+)
+async def snapshot_json(request: Request, as_of: AsOf = None) -> Response:
+    moment = resolve_as_of(as_of)
+    if moment is None:
+        return invalid_as_of()
+    body = await run_in_threadpool(build_snapshot, workspace_of(request), moment)
+    return Response(json_bytes(body), media_type="application/json")
+
+
+@router.get(
+    "/live/status/snapshot.html",
+    tags=["snapshot"],
+    summary="Deterministic status snapshot (self-contained HTML)",
+    description="The same snapshot as one HTML file with inline CSS and no script; opens offline.",
+    response_class=Response,
+)
+async def snapshot_html(request: Request, as_of: AsOf = None) -> Response:
+    moment = resolve_as_of(as_of)
+    if moment is None:
+        return invalid_as_of()
+    body = await run_in_threadpool(build_snapshot, workspace_of(request), moment)
+    return Response(render_snapshot_html(body), media_type="text/html; charset=utf-8")
+
+
+@router.get(
+    "/live/safety",
+    tags=["safety"],
+    summary="Is live trading locked? (the audit report)",
+    description=(
+        "The same report as scripts/export_live_audit_snapshot.py: mode, effective mode, each "
+        "gate, whether a confirm token is present and required (never its value), risk caps, "
+        "verdict and reasons. A missing or unreadable config gives UNKNOWN, never LOCKED."
+    ),
+)
+async def safety(request: Request, as_of: AsOf = None) -> Response:
+    moment = resolve_as_of(as_of)
+    if moment is None:
+        return invalid_as_of()
+    report = await run_in_threadpool(workspace_of(request).safety, moment)
+    return Response(report_to_json_bytes(report), media_type="application/json")
