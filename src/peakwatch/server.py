@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from peakwatch.secrets import find_secret_env, refusal_message, scrub_secret_env
-from peakwatch.settings import Settings, load_settings
+from peakwatch.settings import Settings, SettingsError, load_settings
 from peakwatch.web.factory import SETTINGS_ENV
 
 GRACEFUL_SHUTDOWN_SECONDS = 2
@@ -69,7 +69,7 @@ def serve(overrides: dict[str, Any], *, reload: bool = False, scrub: bool = Fals
         scrubbed = check_environment(scrub)
         settings = load_settings(overrides)
         check_bind(settings)
-    except StartError as error:
+    except (StartError, SettingsError) as error:
         print(f"peakwatch: {error}", file=sys.stderr)
         return 2
     if scrubbed:

@@ -95,7 +95,7 @@ def load_settings(
     ):
         values["alerts_dir"] = values["runs_dir"] / "alerts"
     for key, value in file_values.items():
-        if key not in DEFAULT_ROOTS and key in Settings.__dataclass_fields__:
+        if key not in DEFAULT_ROOTS:
             values[key] = value
     for key, value in flags.items():
         if key not in DEFAULT_ROOTS:
@@ -110,11 +110,24 @@ def _absolute(path: Path, base: Path) -> Path:
     return (expanded if expanded.is_absolute() else base / expanded).resolve()
 
 
+class SettingsError(ValueError):
+    """`peakwatch.toml` exists but cannot be used (the message says why, in one line)."""
+
+
 def _read_settings_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
+    except FileNotFoundError:
         return {}
+    except OSError:
+        raise SettingsError(f"{path.name} exists but cannot be read") from None
+    except tomllib.TOMLDecodeError:
+        raise SettingsError(f"{path.name} is not valid TOML; fix or remove it") from None
     section = data.get("peakwatch", data)
-    return dict(section) if isinstance(section, dict) else {}
+    if not isinstance(section, dict):
+        raise SettingsError(f"{path.name}: [peakwatch] must be a table")
+    unknown = sorted(set(section) - set(Settings.__dataclass_fields__))
+    if unknown:
+        raise SettingsError(f"{path.name}: unknown setting(s) {', '.join(unknown)}")
+    return dict(section)

@@ -22,6 +22,7 @@ from peakwatch.web.responses import json_response
 from peakwatch.web.stream import Broadcaster
 
 logger = logging.getLogger("peakwatch")
+start_log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
 
 TAGS = [
     {"name": "health", "description": "Is the server up, and can it read its data roots?"},
@@ -41,7 +42,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, path in settings.roots().items():
-            logger.info("data root %s: %s", name, path)
+            start_log.info("peakwatch data root %s: %s", name, path)
         broadcaster = Broadcaster(LiveFeed(app.state.workspace), settings)
         app.state.broadcaster = broadcaster
         await broadcaster.start()
