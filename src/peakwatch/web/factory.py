@@ -8,7 +8,7 @@ import sys
 
 from fastapi import FastAPI
 
-from peakwatch.settings import load_settings
+from peakwatch.settings import SettingsError, load_settings
 from peakwatch.web.app import create_app
 
 SETTINGS_ENV = "PEAKWATCH_SETTINGS_JSON"
@@ -29,4 +29,8 @@ def default_app() -> FastAPI:
     if names:
         print(f"peakwatch: {refusal_message(names)}", file=sys.stderr)
         raise SystemExit(2)
-    return app_from_environment()
+    try:
+        return app_from_environment()
+    except SettingsError as error:
+        print(f"peakwatch: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
