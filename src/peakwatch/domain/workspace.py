@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from peakwatch.contract.models import (
     RunEvent,
     StoreAlert,
 )
+from peakwatch.contract.values import format_utc, parse_utc
 from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain.activity import (
     ActivityFilter,
@@ -32,11 +33,12 @@ from peakwatch.domain.activity import (
     run_event_item,
     step_row_item,
 )
-from peakwatch.domain.ledger import RunLedger
+from peakwatch.domain.ledger import RunLedger, RunTotals
 from peakwatch.domain.runs import list_runs, run_status, run_summary
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import filter_sessions, session_detail, session_stats
 from peakwatch.domain.steps import steps_from_records
+from peakwatch.secrets import redact
 from peakwatch.settings import Settings
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.jsonl_files import TailCache, list_files
@@ -115,7 +117,9 @@ class Workspace:
     def ledger(self, run: RunFolder) -> dict[str, Any]:
         """Whole-run totals, caught up incrementally with the events file."""
         if run.events is None:
-            return RunLedgerView.empty()
+            view = RunTotals().view()
+            view["problems"] = []
+            return view
         ledger = self._ledgers.get(run.run_id)
         if ledger is None or ledger.events.path != run.events.path:
             ledger = RunLedger(run.events)
@@ -176,7 +180,7 @@ class Workspace:
                     "severity": alerts_domain.normalize_severity(alert.severity),
                     "message": alert.message,
                     "run_id": alert.run_id or run.run_id,
-                    "timestamp": _fmt(alert.timestamp),
+                    "timestamp": format_utc(alert.timestamp),
                 }
             )
         return found
@@ -289,7 +293,7 @@ class Workspace:
                         "Session stopped reporting",
                         "The session is still 'started' in the registry but shows no sign "
                         f"of life for more than {int(self.settings.session_stale_seconds)} s.",
-                        _parse(view["last_seen_at"]),
+                        parse_utc(view["last_seen_at"]),
                         session_id=record.session_id,
                         run_id=record.run_id,
                     )
@@ -310,7 +314,7 @@ class Workspace:
     def _risk_alerts(self, run: RunFolder, totals: dict[str, Any]) -> list[alerts_domain.Alert]:
         found = []
         threshold = self.settings.blocked_in_a_row_alert
-        last = _parse(totals["last_event_time"])
+        last = parse_utc(totals["last_event_time"])
         if totals["blocked_in_a_row"] >= threshold:
             found.append(
                 alerts_domain.derived_alert(
@@ -412,19 +416,6 @@ class Workspace:
         }
 
 
-class RunLedgerView:
-    """Helpers for the ledger view of a run without events."""
-
-    @staticmethod
-    def empty() -> dict[str, Any]:
-        """Zero totals and nulls: the snapshot of a meta-only run."""
-        from peakwatch.domain.ledger import RunTotals
-
-        view = RunTotals().view()
-        view["problems"] = []
-        return view
-
-
 @dataclass
 class RunActivity:
     """A run's events file as a feed source."""
@@ -492,8 +483,6 @@ class JsonlActivity:
 
 
 def _meta_view(run: RunFolder) -> dict[str, Any] | None:
-    from peakwatch.secrets import redact
-
     if run.meta is None:
         return None
     return redact(run.meta.model_dump(mode="json"))
@@ -501,20 +490,3 @@ def _meta_view(run: RunFolder) -> dict[str, Any] | None:
 
 def _label(path: Path) -> str:
     return path.name
-
-
-def _fmt(value: datetime | None) -> str | None:
-    from peakwatch.contract.values import format_utc
-
-    return format_utc(value)
-
-
-def _parse(value: str | None) -> datetime | None:
-    from peakwatch.contract.values import parse_utc
-
-    return parse_utc(value)
-
-
-def stale_cutoff(as_of: datetime, seconds: float) -> datetime:
-    """The time before which a sign of life counts as stale."""
-    return as_of - timedelta(seconds=seconds)
