@@ -22,7 +22,7 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
-		(apt-get update -q && apt-get install -y -q chromium)
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 demo: $(RUNTIME)
 	$(BIN)/peakwatch demo --serve --port $(PORT)
