@@ -120,3 +120,29 @@ def test_bad_cursor_is_422(client: TestClient) -> None:
     response = client.get("/api/activity?before=not-a-cursor")
     assert response.status_code == 422
     assert "next_cursor" in response.json()["detail"]
+
+
+def test_secret_flags_in_messages_are_redacted(client: TestClient, roots: Path) -> None:
+    run_dir = roots / "live_runs" / "leaky"
+    write_meta(run_dir, "leaky")
+    write_jsonl(
+        run_dir / "events.jsonl",
+        [native_event(1, "error", T0, msg="runner started with --api-key=SEKRET123")],
+    )
+    write_jsonl(
+        run_dir / "alerts.jsonl",
+        [
+            {
+                "rule_id": "x",
+                "severity": "warning",
+                "message": "bad --secret=SEKRET123",
+                "run_id": "leaky",
+                "timestamp": iso(T0),
+            }
+        ],
+    )
+    for url in ("/api/activity", "/api/alerts", "/runs/leaky/alerts", "/activity", "/alerts"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "SEKRET123" not in response.text, url
+    assert "--api-key=[redacted]" in client.get("/api/activity").text

@@ -37,3 +37,24 @@ def test_bad_settings_file_is_a_clear_error(tmp_path: Path, text: str, message: 
     (tmp_path / "peakwatch.toml").write_text(text)
     with pytest.raises(SettingsError, match=re.escape(message)):
         load_settings(environ={}, cwd=tmp_path)
+
+
+def test_launcher_flag_defaults_do_not_hide_the_settings_file(tmp_path: Path) -> None:
+    import argparse
+
+    from peakwatch.cli import add_serve_flags, serve_overrides
+
+    (tmp_path / "peakwatch.toml").write_text("port = 9100\nauto_refresh_seconds = 0\n")
+    parser = argparse.ArgumentParser()
+    add_serve_flags(parser)
+    settings = load_settings(serve_overrides(parser.parse_args([])), environ={}, cwd=tmp_path)
+    assert (settings.port, settings.auto_refresh_seconds, settings.host) == (9100, 0, "127.0.0.1")
+    flagged = load_settings(
+        serve_overrides(parser.parse_args(["--port", "9200"])), environ={}, cwd=tmp_path
+    )
+    assert flagged.port == 9200
+
+
+def test_alerts_store_follows_the_runs_root_from_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(environ={"PEAKWATCH_RUNS_DIR": "elsewhere"}, cwd=tmp_path)
+    assert settings.alerts_dir == tmp_path / "elsewhere" / "alerts"

@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-SERVE_DEFAULTS = {"host": "127.0.0.1", "port": 8000}
-
 
 def add_root_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that point peakwatch at its data roots (each also has an environment variable)."""
@@ -46,16 +44,12 @@ def add_root_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_serve_flags(parser: argparse.ArgumentParser, *, home: str = "operator") -> None:
     """Flags of every server launcher."""
-    parser.add_argument(
-        "--host", default=SERVE_DEFAULTS["host"], help="bind address (default 127.0.0.1)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=SERVE_DEFAULTS["port"], help="port (default 8000)"
-    )
+    parser.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
     parser.add_argument(
         "--auto-refresh-seconds",
         type=int,
-        default=5,
+        default=None,
         metavar="N",
         help="page refresh without JavaScript (0 = off; default 5)",
     )
@@ -100,14 +94,18 @@ def add_serve_flags(parser: argparse.ArgumentParser, *, home: str = "operator") 
     add_root_flags(parser)
 
 
+def _non_negative(value: int | None) -> int | None:
+    return None if value is None else max(value, 0)
+
+
 def serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Settings overrides from parsed launcher flags."""
     return {
         "host": args.host,
         "port": args.port,
-        "auto_refresh_seconds": max(args.auto_refresh_seconds, 0),
-        "allow_remote": args.allow_remote,
-        "allowed_hosts": tuple(args.allowed_host),
+        "auto_refresh_seconds": _non_negative(args.auto_refresh_seconds),
+        "allow_remote": args.allow_remote or None,
+        "allowed_hosts": tuple(args.allowed_host) or None,
         "run_stale_seconds": args.run_stale_seconds,
         "session_stale_seconds": args.session_stale_seconds,
         "home": args.home,

@@ -86,14 +86,11 @@ def load_settings(
     flags = {key: value for key, value in (overrides or {}).items() if value is not None}
     values: dict[str, Any] = {}
     for name, default in DEFAULT_ROOTS.items():
-        raw = flags.get(name) or environ.get(ENV_NAMES[name]) or file_values.get(name) or default
-        values[name] = _absolute(Path(str(raw)), base)
-    if (
-        "runs_dir" in flags
-        and "alerts_dir" not in flags
-        and not environ.get(ENV_NAMES["alerts_dir"])
-    ):
-        values["alerts_dir"] = values["runs_dir"] / "alerts"
+        raw = flags.get(name) or environ.get(ENV_NAMES[name]) or file_values.get(name)
+        if raw is None and name == "alerts_dir":
+            values[name] = values["runs_dir"] / "alerts"  # the store lives in the runs root
+            continue
+        values[name] = _absolute(Path(str(raw or default)), base)
     for key, value in file_values.items():
         if key not in DEFAULT_ROOTS:
             values[key] = value

@@ -19,9 +19,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1", help="dashboard bind address")
     parser.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
-    args, _ = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     if not args.serve:
-        runner_argv = [a for a in (argv or []) if a not in ("--serve",)]
+        runner_argv = [
+            "--out",
+            str(args.out),
+            "--seed",
+            str(args.seed),
+            "--speed",
+            str(args.speed),
+            "--runs",
+            str(args.runs),
+        ]
+        if args.duration is not None:
+            runner_argv += ["--duration", str(args.duration)]
         return runner_main(runner_argv)
     return serve_with_demo(args)
 

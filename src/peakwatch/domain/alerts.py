@@ -9,7 +9,7 @@ from typing import Any
 
 from peakwatch.contract.models import RunAlert, StoreAlert
 from peakwatch.contract.values import format_utc
-from peakwatch.secrets import redact
+from peakwatch.secrets import redact, redact_text
 
 SEVERITIES = ("critical", "warning", "info")
 _SEVERITY_ALIASES = {
@@ -58,8 +58,8 @@ class Alert:
             "source": self.source,
             "derived": self.derived,
             "rule_id": self.rule_id,
-            "title": self.title,
-            "message": self.message,
+            "title": redact_text(self.title),
+            "message": redact_text(self.message),
             "run_id": self.run_id,
             "session_id": self.session_id,
             "category": self.category,

@@ -38,7 +38,7 @@ from peakwatch.domain.runs import list_runs, run_status, run_summary
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import filter_sessions, session_detail, session_stats
 from peakwatch.domain.steps import steps_from_records
-from peakwatch.secrets import redact
+from peakwatch.secrets import redact, redact_text
 from peakwatch.settings import Settings
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.jsonl_files import TailCache, list_files
@@ -178,7 +178,7 @@ class Workspace:
                 {
                     "rule_id": alert.rule_id,
                     "severity": alerts_domain.normalize_severity(alert.severity),
-                    "message": alert.message,
+                    "message": redact_text(alert.message) if alert.message else None,
                     "run_id": alert.run_id or run.run_id,
                     "timestamp": format_utc(alert.timestamp),
                 }
