@@ -17,7 +17,7 @@ import orjson
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.contract.values import format_utc, parse_utc
-from peakwatch.secrets import redact
+from peakwatch.secrets import redact, redact_text
 
 LEVELS = ("info", "warning", "error")
 MAX_SCAN_ITEMS = 200_000
@@ -303,7 +303,7 @@ def _run_event_summary(kind: str, msg: str, data: dict[str, Any]) -> str:
 
 
 def _one_line(text: str, limit: int = 500) -> str:
-    flat = " ".join(text.split())
+    flat = redact_text(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
