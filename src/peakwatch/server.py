@@ -9,11 +9,11 @@ import socket
 import sys
 from typing import Any
 
-import uvicorn
-
 from peakwatch.secrets import find_secret_env, refusal_message, scrub_secret_env
 from peakwatch.settings import Settings, SettingsError, load_settings
-from peakwatch.web.factory import SETTINGS_ENV
+
+# uvicorn and the web app are imported only once the checks passed: a refusal (secrets,
+# bind, port) is answered at once, without loading the whole web stack first.
 
 GRACEFUL_SHUTDOWN_SECONDS = 2
 
@@ -82,6 +82,10 @@ def serve(overrides: dict[str, Any], *, reload: bool = False, scrub: bool = Fals
     print("peakwatch is watching (read-only). Open:", *urls(settings), sep="\n  ")
     for name, path in settings.roots().items():
         print(f"  {name}: {path}")
+    import uvicorn
+
+    from peakwatch.web.factory import SETTINGS_ENV
+
     os.environ[SETTINGS_ENV] = json.dumps(_settings_overrides(settings))
     uvicorn.run(
         "peakwatch.web.factory:app_from_environment",
