@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
+from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import EventsFile, EventsFollower, Located, record_time
@@ -90,47 +91,69 @@ class RunTotals:
         }
 
 
+TRUNCATED = "file was truncated or rewritten in place; totals restart from its new content"
+MAX_PROBLEMS = 20
+
+
 class RunLedger:
     """Follows one run's events file and folds what was appended into its totals."""
 
     def __init__(self, events: EventsFile) -> None:
         self.events = events
-        self.totals = RunTotals()
+        self._totals = RunTotals()
         self._follower = EventsFollower(events) if events.format != "parquet" else None
         self._parquet_key: object = None
         self._builder = StepBuilder()
+        self._read_error: Problem | None = None
         self._lock = threading.Lock()
+
+    @property
+    def totals(self) -> RunTotals:
+        """The totals as last updated; their problems only while the events file still exists.
+
+        A removed run or events file leaves nothing to fix, so its old bad lines are not
+        reported any more (its ledger may live on until the owner forgets it).
+        """
+        if self._totals.problems and stat_key(self.events.path) is None:
+            return replace(self._totals, problems=[])
+        return self._totals
 
     def update(self, events: EventsFile) -> RunTotals:
         """Catch up with the file (re-reading it if it was replaced) and return the totals."""
         with self._lock:
             if events.format == "parquet":
                 if events.key != self._parquet_key:
-                    self.totals = _parquet_totals(events)
+                    self._totals = _parquet_totals(events)
                     self._parquet_key = events.key
-                return self.totals
+                return self._totals
             assert self._follower is not None
             read = self._follower.read_new()
+            known = [p for p in self._totals.problems if p != self._read_error]
             if read.reset:
-                self.totals = RunTotals()
+                self._totals = RunTotals()
                 self._builder = StepBuilder()
-            self.totals.problems = (self.totals.problems + read.problems)[-20:]
+                known = [Problem(events.label, TRUNCATED)] if read.truncated else []
+            self._read_error = read.error  # shown while the file cannot be read, then dropped
+            fresh = [p for p in read.problems if p not in known]
+            if self._read_error is not None:
+                fresh.append(self._read_error)
+            self._totals.problems = (known + fresh)[-MAX_PROBLEMS:]
             self._fold(read.records)
-            return self.totals
+            return self._totals
 
     def _fold(self, records: list[Located]) -> None:
         for located in records:
             record = located.record
             stamp = record_time(record)
             if stamp is not None:
-                self.totals.last_event_time = stamp
+                self._totals.last_event_time = stamp
             if isinstance(record, RunEvent):
-                self.totals.apply_event(record)
+                self._totals.apply_event(record)
                 step = self._builder.add(record)
                 if step is not None:
-                    self.totals.apply_step(step)
+                    self._totals.apply_step(step)
             else:
-                self.totals.apply_step(steps_from_records([located])[0])
+                self._totals.apply_step(steps_from_records([located])[0])
 
 
 def _parquet_totals(events: EventsFile) -> RunTotals:

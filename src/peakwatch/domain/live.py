@@ -147,7 +147,7 @@ class LiveFeed:
         self._runs: dict[str, _RunFollower] = {}
         self._lines: dict[str, _LineFollower] = {}
         self._run_state: dict[str, tuple[Any, ...]] = {}
-        self._problem_count: int | None = None
+        self._problem_state: tuple[tuple[Any, ...], ...] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -229,6 +229,7 @@ class LiveFeed:
         if follower.key == events.key:
             return []
         follower.key = events.key
+        self.workspace.ledger(run)  # keep whole-run totals and their problems current for health
         return [
             self._emit("activity", item.as_dict(with_payload=False), item.run_id, item.session_id)
             for item in follower.read_new()
@@ -284,10 +285,11 @@ class LiveFeed:
         return fresh
 
     def _poll_health(self) -> list[LiveEvent]:
-        problems = self.workspace.problems()
-        if len(problems) == self._problem_count:
+        problems = self.workspace.all_problems()
+        state = tuple((p.file, p.line, p.offset, p.reason) for p in problems)
+        if state == self._problem_state:
             return []
-        self._problem_count = len(problems)
+        self._problem_state = state
         if not self._primed:
             return []
         data = {

@@ -21,6 +21,8 @@ class Appended:
     `reset`: the file was truncated or replaced and `lines` start at its beginning.
     `missing`: the file does not exist. `skipped`: offsets of lines over the length cap.
     `error`: the file exists but could not be read (the offset is kept).
+    `truncated`: the reset is an in-place truncation or rewrite of the same file
+    (not a new file put in its place).
     """
 
     lines: list[RawLine]
@@ -28,6 +30,7 @@ class Appended:
     missing: bool
     skipped: list[int] = field(default_factory=list)
     error: str | None = None
+    truncated: bool = field(default=False, compare=False)
 
 
 class IncrementalReader:
@@ -39,6 +42,7 @@ class IncrementalReader:
         self._offset = 0
         self._identity: tuple[int, int] | None = None
         self._lost = False  # the file went missing after it was seen: report a reset
+        self._interrupted = False  # missing or unreadable since the last read: not a truncation
         self._skip_start: int | None = None  # start of an over-long line being skipped
         self._sample = b""  # the bytes just before the offset, as last read
 
@@ -70,9 +74,11 @@ class IncrementalReader:
                 return self._read_open(f, max_bytes)
         except FileNotFoundError:
             self._lost = self._lost or self._identity is not None
+            self._interrupted = True
             self._restart(None)
             return Appended([], reset=False, missing=True)
         except OSError:
+            self._interrupted = True
             return Appended([], reset=False, missing=False, error="file could not be read")
 
     def _restart(self, identity: tuple[int, int] | None) -> None:
@@ -87,9 +93,11 @@ class IncrementalReader:
         st = os.fstat(f.fileno())
         identity = (st.st_ino, st.st_dev)
         reset = self._lost
+        truncated = False
         if self._identity is None:
             self._restart(identity)
         elif identity != self._identity or st.st_size < self._offset or self._rewritten(f):
+            truncated = identity == self._identity and not self._interrupted
             self._restart(identity)
             reset = True
         before = self._offset
@@ -97,7 +105,8 @@ class IncrementalReader:
         if self._offset != before:
             self._remember_sample(f)
         self._lost = False
-        return Appended(lines, reset=reset, missing=False, skipped=skipped)
+        self._interrupted = False
+        return Appended(lines, reset=reset, missing=False, skipped=skipped, truncated=truncated)
 
     def _rewritten(self, f: BinaryIO) -> bool:
         """True when the bytes before the offset differ from those read there last time.

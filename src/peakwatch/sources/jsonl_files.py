@@ -14,7 +14,7 @@ from peakwatch.contract.parse import validate_record
 from peakwatch.sources.decode import decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.tail import tail_lines
+from peakwatch.sources.tail import scan_budget, tail_lines
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -42,7 +42,7 @@ def read_jsonl_tail(path: Path, model: type[ModelT], label: str, limit: int) -> 
     key = stat_key(path)
     if key is None:
         return JsonlTail()
-    tail = tail_lines(path, limit)
+    tail = tail_lines(path, limit, max_scan_bytes=scan_budget(limit))
     result: JsonlTail[ModelT] = JsonlTail(
         problems=tail.problems(label),
         exhausted=len(tail.lines) + len(tail.skipped) < limit,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from pathlib import Path
+
+from peakwatch.sources.problems import Problem
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+@=-]{0,199}$")
 
@@ -45,3 +49,16 @@ def relative_label(path: Path, base: Path) -> str:
         return path.relative_to(base).as_posix()
     except ValueError:
         return path.name
+
+
+def link_problem(label: str, entry: os.DirEntry[str]) -> Problem | None:
+    """A problem for a symbolic link that leads nowhere (a loop or a dangling link), else None."""
+    try:
+        if not entry.is_symlink():
+            return None
+        os.stat(entry.path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return Problem(label, "symbolic link loop; not followed")
+        return Problem(label, "broken symbolic link; not followed")
+    return None

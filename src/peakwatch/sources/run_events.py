@@ -11,11 +11,11 @@ from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.parse import validate_record
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
-from peakwatch.sources.incremental import IncrementalReader
+from peakwatch.sources.incremental import MAX_LINE_BYTES, IncrementalReader
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.parquet_tail import tail_parquet
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.tail import read_first_line, tail_lines
+from peakwatch.sources.tail import read_first_line, scan_budget, tail_lines
 
 EventsFormat = Literal["jsonl", "csv", "parquet"]
 EVENTS_FILES: tuple[tuple[str, EventsFormat], ...] = (
@@ -24,6 +24,7 @@ EVENTS_FILES: tuple[tuple[str, EventsFormat], ...] = (
     ("events.csv", "csv"),
 )
 RunRecord = RunEvent | StepRow
+LINE_TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,9 @@ class RecordsRead:
     problems: list[Problem] = field(default_factory=list)
     reset: bool = False
     exhausted: bool = False
+    truncated: bool = False
+    missing: bool = False
+    error: Problem | None = None
 
 
 def find_events_file(run_dir: Path, label: str) -> EventsFile | None:
@@ -81,7 +85,7 @@ def read_tail(events: EventsFile, limit: int) -> RecordsRead:
         if header is None:
             return RecordsRead(exhausted=True)
         start = len(header.data) + 1
-    tail = tail_lines(events.path, limit, start=start)
+    tail = tail_lines(events.path, limit, start=start, max_scan_bytes=scan_budget(limit))
     result = RecordsRead(problems=tail.problems(events.label))
     result.records, problems = decode_lines(events, tail.lines, header)
     result.problems.extend(problems)
@@ -155,11 +159,13 @@ class EventsFollower:
     def read_new(self) -> RecordsRead:
         """Records appended since the previous call (all of them on the first call)."""
         appended = self._reader.read_new()
-        result = RecordsRead(reset=appended.reset)
+        result = RecordsRead(
+            reset=appended.reset, truncated=appended.truncated, missing=appended.missing
+        )
         if appended.error:
-            result.problems.append(Problem(self.events.label, appended.error))
+            result.error = Problem(self.events.label, appended.error)
         for offset in appended.skipped:
-            result.problems.append(Problem(self.events.label, "line too long", offset=offset))
+            result.problems.append(Problem(self.events.label, LINE_TOO_LONG, offset=offset))
         lines = appended.lines
         if self.events.format == "csv":
             if appended.reset:

@@ -12,12 +12,13 @@ from peakwatch.contract.models import RunMeta
 from peakwatch.contract.parse import validate_record
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.json_file import read_json_object
-from peakwatch.sources.paths import is_valid_id
+from peakwatch.sources.paths import is_valid_id, link_problem
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import EventsFile, find_events_file, read_last_event_time
 
 META_NAME = "meta.json"
 ALERTS_NAME = "alerts.jsonl"
+EVENTS_GONE = "events file disappeared (deleted or renamed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,10 @@ class RunFolder:
         return [p for p in (self.meta_problem, self.events_problem) if p is not None]
 
 
+class RunList(list[RunFolder]):
+    """A list of runs handed out by RunsIndex.runs(); the index never changes it after."""
+
+
 class RunsIndex:
     """Runs under a root, re-reading a run only when its meta or events file changed."""
 
@@ -54,7 +59,9 @@ class RunsIndex:
         self.label = label
         self.parse_count = 0
         self.root_problem: Problem | None = None
+        self.link_problems: list[Problem] = []
         self._runs: dict[str, RunFolder] = {}
+        self._list = RunList()
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -65,6 +72,9 @@ class RunsIndex:
                 folder = self._refresh_one(name, path, self._runs.get(name))
                 if folder is not None:
                     fresh[name] = folder
+            known = self._runs
+            if fresh.keys() != known.keys() or any(f is not known[n] for n, f in fresh.items()):
+                self._list = RunList(fresh.values())
             self._runs = fresh
 
     def _list_folders(self) -> list[tuple[str, Path]]:
@@ -72,19 +82,26 @@ class RunsIndex:
             entries = list(os.scandir(self.root))
         except FileNotFoundError:
             self.root_problem = None
+            self.link_problems = []
             return []
         except OSError:
             self.root_problem = Problem(self.label, "runs folder cannot be listed")
             return []
         self.root_problem = None
         found = []
+        links = []
         for entry in entries:
+            link = link_problem(f"{self.label}/{entry.name}", entry)
+            if link is not None:
+                links.append(link)
+                continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir and is_valid_id(entry.name):
                 found.append((entry.name, Path(entry.path)))
+        self.link_problems = links
         return found
 
     def _refresh_one(self, name: str, path: Path, known: RunFolder | None) -> RunFolder | None:
@@ -92,7 +109,9 @@ class RunsIndex:
         if meta_key is None:
             return None
         events_key = stat_key(known.events.path) if known and known.events else None
+        gone = _gone_problem(known)
         if known and known.events and events_key is None:
+            gone = Problem(known.events.label, EVENTS_GONE)
             known = None  # events file vanished or was renamed: look again
         alerts_key = stat_key(path / ALERTS_NAME)
         unchanged = known and known.meta_key == meta_key and known.events
@@ -106,7 +125,7 @@ class RunsIndex:
         if known and known.events and events and known.events.key == events.key:
             last_time, events_problem = known.last_event_time, known.events_problem
         elif events is None:
-            last_time, events_problem = None, None
+            last_time, events_problem = None, gone
         else:
             self.parse_count += 1
             last_time, events_problem = read_last_event_time(events)
@@ -139,8 +158,12 @@ class RunsIndex:
         return result, None
 
     def runs(self) -> list[RunFolder]:
-        """Every run folder currently on disk (unordered)."""
-        return list(self._runs.values())
+        """Every run folder currently on disk (unordered).
+
+        The same RunList object is returned until a run appears, changes or goes, so what
+        is derived from it (the activity order) can be cached by identity. Do not modify it.
+        """
+        return self._list
 
     def get(self, run_id: str) -> RunFolder | None:
         """The run with this folder name, if it exists."""
@@ -149,6 +172,14 @@ class RunsIndex:
     def problems(self) -> list[Problem]:
         """Unreadable metas and events files, plus folder problems."""
         found = [p for run in self._runs.values() for p in run.problems()]
+        found.extend(self.link_problems)
         if self.root_problem:
             found.append(self.root_problem)
         return sorted(found, key=lambda p: p.file)
+
+
+def _gone_problem(known: RunFolder | None) -> Problem | None:
+    """The 'events file disappeared' problem a run without events still carries, if any."""
+    if known is None or known.events is not None or known.events_problem is None:
+        return None
+    return known.events_problem if known.events_problem.reason == EVENTS_GONE else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from peakwatch.contract.models import SessionRecord
 from peakwatch.contract.parse import validate_record
 from peakwatch.sources.identity import FileKey
 from peakwatch.sources.json_file import read_json_object
+from peakwatch.sources.paths import link_problem
 from peakwatch.sources.problems import Problem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,6 +40,10 @@ class SessionFile:
         return (started or _EPOCH, self.name)
 
 
+class SessionList(list[SessionFile]):
+    """A most-recent-first list handed out by SessionsIndex.files(); never changed after."""
+
+
 class SessionsIndex:
     """The registry folder, refreshed from scandir + stat; unchanged files are never re-parsed."""
 
@@ -46,44 +52,64 @@ class SessionsIndex:
         self.label = label
         self.parse_count = 0
         self.root_problem: Problem | None = None
+        self.link_problems: list[Problem] = []
         self._files: dict[str, SessionFile] = {}
-        self._ordered: list[SessionFile] = []
+        self._ordered = SessionList()
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
         """Bring the index up to date with the folder."""
         with self._lock:
             seen, changed = self._scan()
-            removed = self._files.keys() - seen.keys()
+            removed = self._files.keys() - seen
+            if not changed and not removed:
+                return
+            outgoing = [self._files[name] for name in removed]
+            outgoing += [self._files[name] for name in changed if name in self._files]
             for name in removed:
                 del self._files[name]
             self._files.update(changed)
-            if changed or removed:
-                self._ordered = sorted(self._files.values(), key=lambda f: f.sort_key, reverse=True)
+            self._ordered = _reordered(self._ordered, outgoing, list(changed.values()))
 
-    def _scan(self) -> tuple[dict[str, FileKey], dict[str, SessionFile]]:
-        seen: dict[str, FileKey] = {}
+    def _scan(self) -> tuple[set[str], dict[str, SessionFile]]:
+        """Names present now, and the files whose stat key changed (parsed again)."""
+        seen: set[str] = set()
         changed: dict[str, SessionFile] = {}
         try:
             entries = list(os.scandir(self.root))
         except FileNotFoundError:
             self.root_problem = None
+            self.link_problems = []
             return seen, changed
         except OSError:
             self.root_problem = Problem(self.label, "registry folder cannot be listed")
             return seen, changed
         self.root_problem = None
+        links = []
+        known_files = self._files
         for entry in entries:
-            if not entry.name.endswith(".json") or entry.name.startswith("."):
+            name = entry.name
+            if not name.endswith(".json") or name.startswith("."):
                 continue
+            if entry.is_symlink():
+                link = link_problem(f"{self.label}/{name}", entry)
+                if link is not None:
+                    links.append(link)
+                    continue
             try:
-                key = FileKey.of(entry.stat())
+                st = entry.stat()
             except OSError:
                 continue
-            seen[entry.name] = key
-            known = self._files.get(entry.name)
-            if known is None or known.key != key:
-                changed[entry.name] = self._parse(entry.name, key)
+            seen.add(name)
+            known = known_files.get(name)
+            if (
+                known is None
+                or known.key.mtime_ns != st.st_mtime_ns
+                or known.key.size != st.st_size
+                or known.key.inode != st.st_ino
+            ):
+                changed[name] = self._parse(name, FileKey.of(st))
+        self.link_problems = links
         return seen, changed
 
     def _parse(self, name: str, key: FileKey) -> SessionFile:
@@ -100,12 +126,18 @@ class SessionsIndex:
         return SessionFile(name, key, result, None)
 
     def files(self) -> list[SessionFile]:
-        """Every registry file, most recent first (readable and unreadable)."""
+        """Every registry file, most recent first (readable and unreadable).
+
+        The same list object is returned until something changes; a change makes a new
+        list, so a caller may cache what it derives from a list by the list's identity.
+        Do not modify it.
+        """
         return self._ordered
 
     def problems(self) -> list[Problem]:
         """Unreadable records and folder problems, by file name."""
         found = [f.problem for f in self._ordered if f.problem is not None]
+        found.extend(self.link_problems)
         if self.root_problem:
             found.append(self.root_problem)
         return sorted(found, key=lambda p: p.file)
@@ -113,3 +145,43 @@ class SessionsIndex:
     def exists(self) -> bool:
         """True when the registry folder exists."""
         return self.root.is_dir()
+
+
+def _reordered(
+    ordered: list[SessionFile], outgoing: list[SessionFile], incoming: list[SessionFile]
+) -> SessionList:
+    """A new most-recent-first list without `outgoing` and with `incoming` in place.
+
+    A few changes are bisected in (O(changes * log n) comparisons plus one list copy);
+    many changes sort the whole list once.
+    """
+    if len(outgoing) + len(incoming) > 64:
+        kept = set(map(id, outgoing))
+        merged = [f for f in ordered if id(f) not in kept] + incoming
+        return SessionList(sorted(merged, key=_newest_first))
+    result = SessionList(ordered)
+    for file in outgoing:
+        index = bisect.bisect_left(result, _newest_first(file), key=_newest_first)
+        while index < len(result) and result[index] is not file:
+            index += 1  # equal keys cannot happen (names are unique); stay safe anyway
+        if index < len(result):
+            del result[index]
+    for file in incoming:
+        bisect.insort(result, file, key=_newest_first)
+    return result
+
+
+class _Descending:
+    """Wraps a sort key so that ascending order of wrappers is descending order of keys."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[datetime, str]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.key < self.key
+
+
+def _newest_first(file: SessionFile) -> _Descending:
+    return _Descending(file.sort_key)

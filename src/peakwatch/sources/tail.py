@@ -11,6 +11,12 @@ from peakwatch.sources.lines import RawLine, strip_cr
 from peakwatch.sources.problems import Problem
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+SCAN_LIMIT_REASON = "older lines not read: a line here is too long to read back through"
+
+
+def scan_budget(limit: int, max_line_bytes: int = MAX_LINE_BYTES) -> int:
+    """Bytes a tail of `limit` lines may read: generous for real lines, bounded for huge ones."""
+    return 2 * max_line_bytes + limit * 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +47,26 @@ def tail_lines(
     block_size: int = 65536,
     start: int = 0,
     max_line_bytes: int = MAX_LINE_BYTES,
+    max_scan_bytes: int | None = None,
 ) -> TailResult:
     """The last `limit` complete, non-empty lines at offsets >= `start`, read backwards.
 
-    A last line without its newline is half-written and is not returned.
+    A last line without its newline is half-written and is not returned. With
+    `max_scan_bytes`, reading stops after that many bytes (a skipped entry with
+    SCAN_LIMIT_REASON marks where), so one huge line cannot make every call read it.
     """
     if limit <= 0:
         return TailResult()
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            return _scan_back(f, size, limit, max(block_size, 1), max(start, 0), max_line_bytes)
+            floor = max(start, 0)
+            if max_scan_bytes is not None:
+                floor = max(floor, size - max(max_scan_bytes, 1))
+            result = _scan_back(f, size, limit, max(block_size, 1), floor, max_line_bytes)
+            if floor > max(start, 0) and len(result.lines) + len(result.skipped) < limit:
+                result.skipped.insert(0, (floor, SCAN_LIMIT_REASON))
+            return result
     except FileNotFoundError:
         return TailResult(missing=True)
     except OSError:

@@ -39,6 +39,7 @@ async def health() -> Response:
         "happened. Filters apply before the limit."
     ),
     response_model=list[schemas.RunSummary],
+    responses=schemas.INVALID_REQUEST,
 )
 async def runs(
     request: Request,
@@ -71,7 +72,10 @@ async def runs(
         "blocked orders). A run with meta.json only answers with zero totals and nulls."
     ),
     response_model=schemas.RunSnapshot,
-    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+    responses={
+        **schemas.INVALID_REQUEST,
+        404: {"model": schemas.Detail, "description": "No such run."},
+    },
 )
 async def run_snapshot(request: Request, run_id: RunId, as_of: AsOf = None) -> Response:
     moment = resolve_as_of(as_of)
@@ -87,7 +91,10 @@ async def run_snapshot(request: Request, run_id: RunId, as_of: AsOf = None) -> R
     summary="The run's last steps, oldest first",
     description="One row per step (bar): equity, PnL, position, orders and the risk verdict.",
     response_model=list[schemas.TailRow],
-    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+    responses={
+        **schemas.INVALID_REQUEST,
+        404: {"model": schemas.Detail, "description": "No such run."},
+    },
 )
 async def run_tail(
     request: Request,
@@ -104,7 +111,10 @@ async def run_tail(
     summary="The run's alerts, newest first",
     description="Lines of the run's alerts.jsonl in the Peak_Trade shape.",
     response_model=list[schemas.RunAlertView],
-    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+    responses={
+        **schemas.INVALID_REQUEST,
+        404: {"model": schemas.Detail, "description": "No such run."},
+    },
 )
 async def run_alerts(
     request: Request,

@@ -60,6 +60,7 @@ async def api_health() -> Response:
         "The resolved data roots, whether each exists, and every artifact that could not be "
         "read (file relative to its root, line or byte offset, reason)."
     ),
+    response_model=schemas.HealthDetails,
 )
 async def health_details(request: Request) -> Response:
     workspace = workspace_of(request)
@@ -75,6 +76,7 @@ async def health_details(request: Request) -> Response:
         "longer than the session TTL is reported as 'stale'. Filters apply before the limit."
     ),
     response_model=list[schemas.SessionView],
+    responses=schemas.INVALID_REQUEST,
 )
 async def live_sessions(
     request: Request,
@@ -102,6 +104,7 @@ async def live_sessions(
     tags=["sessions"],
     summary="Session counts by status and mode",
     description="Totals over the whole registry, with the files that could not be read.",
+    response_model=schemas.SessionStats,
 )
 async def live_sessions_stats(request: Request) -> Response:
     workspace = workspace_of(request)
@@ -112,7 +115,11 @@ async def live_sessions_stats(request: Request) -> Response:
     "/live_sessions/{session_id}",
     tags=["sessions"],
     summary="One session with its whole record (secrets redacted)",
-    responses={404: {"model": schemas.Detail, "description": "No such session."}},
+    response_model=schemas.SessionDetail,
+    responses={
+        **schemas.INVALID_REQUEST,
+        404: {"model": schemas.Detail, "description": "No such session."},
+    },
 )
 async def live_session(request: Request, session_id: Id) -> Response:
     workspace = workspace_of(request)
@@ -130,6 +137,7 @@ async def live_session(request: Request, session_id: Id) -> Response:
         "the threshold; marked `derived`)."
     ),
     response_model=schemas.AlertsView,
+    responses=schemas.INVALID_REQUEST,
 )
 async def alerts(
     request: Request,
@@ -170,6 +178,7 @@ async def alerts(
         "while new items arrive."
     ),
     response_model=schemas.ActivityPageView,
+    responses=schemas.INVALID_REQUEST,
 )
 async def activity(
     request: Request,
@@ -210,7 +219,11 @@ async def activity(
     "/runs/{run_id}/events",
     tags=["runs"],
     summary="A run's latest raw events as feed items, newest first",
-    responses={404: {"model": schemas.Detail, "description": "No such run."}},
+    response_model=list[schemas.ActivityItemView],
+    responses={
+        **schemas.INVALID_REQUEST,
+        404: {"model": schemas.Detail, "description": "No such run."},
+    },
 )
 async def run_events(
     request: Request,

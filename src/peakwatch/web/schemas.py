@@ -21,6 +21,26 @@ class Detail(Shape):
     detail: Any
 
 
+class FieldProblem(Shape):
+    """One invalid query or path value: where it is, what is wrong, and the error type."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class RequestProblem(Shape):
+    """422: either one sentence saying what to change, or one entry per invalid value."""
+
+    detail: str | list[FieldProblem]
+
+
+INVALID_REQUEST: dict[int | str, dict[str, Any]] = {
+    422: {"model": RequestProblem, "description": "A query or path value is invalid."}
+}
+"""`responses=` for every operation with parameters (replaces FastAPI's list-only 422)."""
+
+
 class ArtifactProblem(Shape):
     file: str
     kind: str
@@ -48,6 +68,9 @@ class RunSnapshot(RunSummary):
     total_steps: int
     total_orders: int
     total_blocked_orders: int
+    blocked_in_a_row: int
+    error_events: int
+    warning_events: int
     equity: float | None
     realized_pnl: float | None
     unrealized_pnl: float | None
@@ -59,6 +82,7 @@ class RunSnapshot(RunSummary):
 
 class TailRow(Shape):
     step: int | None
+    seq: int | None
     ts_bar: str | None
     ts_event: str | None
     equity: float | None
@@ -66,6 +90,7 @@ class TailRow(Shape):
     unrealized_pnl: float | None
     position_size: float | None
     orders_count: int
+    orders_blocked: int
     risk_allowed: bool | None
     risk_reasons: str
 
@@ -94,6 +119,28 @@ class SessionView(Shape):
     risk_status: str
     risk_severity: str
     notes: str | None
+    registry_status: str | None
+    last_seen_at: str | None
+    last_seen_source: str | None
+
+
+class SessionDetail(SessionView):
+    """The list view plus the registry file's name and its whole record (secrets redacted)."""
+
+    file: str
+    record: dict[str, Any]
+
+
+class SessionStats(Shape):
+    total_sessions: int
+    unreadable_files: int
+    by_status: dict[str, int]
+    by_mode: dict[str, int]
+    active_sessions: int
+    stale_sessions: int
+    total_realized_pnl: float
+    live_sessions: int
+    problems: list[ArtifactProblem]
 
 
 class SessionList(Shape):
@@ -110,11 +157,26 @@ class ActivityItemView(Shape):
     run_id: str | None
     session_id: str | None
     cursor: str
+    payload: dict[str, Any] | None = None
 
 
 class ActivityPageView(Shape):
     items: list[ActivityItemView]
     next_cursor: str | None
+
+
+class RootView(Shape):
+    path: str
+    exists: bool
+
+
+class HealthDetails(Shape):
+    status: str
+    roots: dict[str, RootView]
+    runs: int
+    sessions: int
+    unreadable_count: int
+    unreadable: list[ArtifactProblem]
 
 
 class AlertView(Shape):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +18,7 @@ from starlette.responses import StreamingResponse
 
 from peakwatch.domain.live import LiveEvent, LiveFeed
 from peakwatch.settings import Settings
+from peakwatch.web import schemas
 from peakwatch.web.context import as_of_now
 from peakwatch.web.guards import HEAD_FLAG
 from peakwatch.web.responses import json_bytes
@@ -22,6 +27,10 @@ router = APIRouter(prefix="/api")
 
 TOPICS = ("activity", "run", "run_removed", "alert", "health")
 QUEUE_LIMIT = 10_000
+BATCH_LIMIT = 500  # events per write to one stream
+IDLE_POLL_SECONDS = 1.0  # without subscribers the feed still runs, to keep health current
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+logger = logging.getLogger("peakwatch")
 
 
 @dataclass(eq=False)
@@ -47,7 +56,12 @@ class Subscriber:
 
 
 class Broadcaster:
-    """Polls the LiveFeed while anyone listens and fans events out to every subscriber."""
+    """Polls the LiveFeed and fans events out to every subscriber.
+
+    The feed is polled even when nobody listens (slower), so whole-run totals and the
+    problems on /api/health/details stay current. SIGINT and SIGTERM end every open
+    stream at once, so a server shutdown never waits for its graceful timeout.
+    """
 
     def __init__(self, feed: LiveFeed, settings: Settings) -> None:
         self.feed = feed
@@ -55,29 +69,78 @@ class Broadcaster:
         self.subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._previous_handlers: dict[int, Any] = {}
+
+    @property
+    def closing(self) -> bool:
+        """True once the server is stopping: streams end, new ones close at once."""
+        return self._closing
 
     async def start(self) -> None:
         """Prime the feed (existing content is history) and start polling."""
         await run_in_threadpool(self.feed.poll, as_of_now())
         self._task = asyncio.create_task(self._run())
+        self._chain_stop_signals(asyncio.get_running_loop())
 
     async def stop(self) -> None:
         """End every open stream and the polling task."""
-        self._closing = True
-        for subscriber in list(self.subscribers):
-            with contextlib.suppress(asyncio.QueueFull):
-                subscriber.queue.put_nowait(None)
+        self.close_streams()
+        self._restore_stop_signals()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def close_streams(self) -> None:
+        """End every open stream (each gets its end-of-stream marker)."""
+        self._closing = True
+        for subscriber in list(self.subscribers):
+            self.subscribers.discard(subscriber)
+            with contextlib.suppress(asyncio.QueueEmpty):
+                while subscriber.queue.full():
+                    subscriber.queue.get_nowait()
+            subscriber.queue.put_nowait(None)
+
+    def _chain_stop_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Close streams on SIGINT/SIGTERM, then let the server's own handler run."""
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals only reach the main thread (tests run servers in threads)
+        for sig in STOP_SIGNALS:
+            previous = signal.getsignal(sig)
+            self._previous_handlers[sig] = previous
+            signal.signal(sig, self._stop_handler(loop, previous))
+
+    def _stop_handler(
+        self, loop: asyncio.AbstractEventLoop, previous: Any
+    ) -> Callable[[int, FrameType | None], None]:
+        def handle(sig: int, frame: FrameType | None) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                loop.call_soon_threadsafe(self.close_streams)
+            if callable(previous):
+                previous(sig, frame)
+            elif previous == signal.SIG_DFL and sig == signal.SIGINT:
+                raise KeyboardInterrupt
+
+        return handle
+
+    def _restore_stop_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig, previous in self._previous_handlers.items():
+            with contextlib.suppress(TypeError, ValueError):
+                signal.signal(sig, previous)
+        self._previous_handlers.clear()
+
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.poll_interval_seconds)
-            if not self.subscribers:
+            busy = bool(self.subscribers)
+            interval = self.settings.poll_interval_seconds
+            await asyncio.sleep(interval if busy else max(interval, IDLE_POLL_SECONDS))
+            try:
+                events = await run_in_threadpool(self.feed.poll, as_of_now())
+            except Exception:  # a bug must not end the live feed for every page
+                logger.exception("live feed poll failed; retrying")
                 continue
-            events = await run_in_threadpool(self.feed.poll, as_of_now())
             for event in events:
                 self.publish(event)
 
@@ -122,6 +185,7 @@ def format_event(event: LiveEvent) -> bytes:
         "nothing repeated; an id that is too old yields a `reset` event (reload the page data)."
     ),
     response_class=StreamingResponse,
+    responses=schemas.INVALID_REQUEST,
 )
 async def stream(
     request: Request,
@@ -139,7 +203,7 @@ async def stream(
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n: connected\n\n"
-        if head_only:
+        if head_only or broadcaster.closing:
             return
         broadcaster.subscribers.add(subscriber)
         sent_upto = 0  # events up to this number went out in the backlog: never twice
@@ -160,10 +224,18 @@ async def stream(
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
-                if pending is None:
+                batch = [pending]  # whatever else is queued goes out in the same write
+                while len(batch) < BATCH_LIMIT and not subscriber.queue.empty():
+                    batch.append(subscriber.queue.get_nowait())
+                chunk = b"".join(
+                    format_event(event)
+                    for event in batch
+                    if event is not None and event_number(event) > sent_upto
+                )
+                if chunk:
+                    yield chunk
+                if None in batch:
                     return
-                if event_number(pending) > sent_upto:
-                    yield format_event(pending)
         finally:
             broadcaster.subscribers.discard(subscriber)
 
