@@ -23,9 +23,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[str]:
-    """Serve the app until the block ends; yields the base URL."""
-    port = free_port()
+def running_server(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """Serve the app until the block ends; yields the base URL.
+
+    `port` serves on that port (a restart on the same address); default: a free one.
+    """
+    port = port if port is not None else free_port()
     settings = settings.with_overrides(port=port)
     config = uvicorn.Config(
         create_app(settings),

@@ -95,7 +95,11 @@ def feed_row(item: dict[str, Any]) -> dict[str, Any]:
     row["group"] = kind_group(item["kind"])
     row["level"] = item["level"] if item["level"] in LEVELS else "info"
     row["decision"] = decision_of(item)
-    row["long"] = len(item["summary"]) > LONG_SUMMARY
+    # "show more" shows a decision's whole rationale (the summary line is cut), else the summary
+    rationale = row["decision"]["rationale"] if row["decision"] else None
+    more = rationale if rationale and len(rationale) > len(item["summary"]) else item["summary"]
+    row["more_text"] = more if len(more) <= PAYLOAD_LIMIT else more[: PAYLOAD_LIMIT - 1] + "…"
+    row["long"] = len(item["summary"]) > LONG_SUMMARY or len(more) > LONG_SUMMARY
     if "payload" in item:
         row["payload_text"], row["payload_full_length"] = payload_text(item["payload"])
     else:

@@ -6,6 +6,7 @@
   var body = document.body;
   var MAX_ROWS = 500;
   var RUN_STATUSES = ["active", "stale", "completed", "unknown"];
+  var TOPICS = ["activity", "alert", "run", "run_removed", "health"];
   var LEVELS = ["info", "warning", "error"];
   var SEVERITIES = ["critical", "warning", "info"];
   var KIND_GROUPS = {
@@ -234,29 +235,36 @@
     return p;
   }
 
-  function buildFeedRow(item) {
+  function buildFeedRow(item, highlight, feed) {
     var level = LEVELS.indexOf(item.level) >= 0 ? item.level : "info";
     var kind = String(item.kind || "event");
     var group = kind.indexOf("execution_") === 0 ? "trade" : (KIND_GROUPS[kind] || "other");
-    var row = el("li", "feed-row fresh level-" + level);
+    var row = el("li", "feed-row " + (highlight ? "fresh " : "") + "level-" + level);
     row.tabIndex = -1;
     row.setAttribute("data-id", item.id);
     row.setAttribute("data-ts", item.ts || "");
     var head = el("div", "row-head");
     head.appendChild(timeElement(item.ts, "time"));
-    head.appendChild(el("span", "src", item.source));
     head.appendChild(el("span", "badge kind kind-" + group, kind));
-    head.appendChild(level === "info" ? el("span", "level-text", "info")
-      : el("span", "badge level-" + level, level));
-    if (item.run_id) {
+    if (level !== "info") {
+      head.appendChild(el("span", "badge level-" + level, level));
+    }
+    // the page's own run or session is not repeated on every row
+    if (item.run_id && item.run_id !== feed.getAttribute("data-filter-run")) {
       var runRef = el("span", "ref", "run ");
       runRef.appendChild(link(runHref(item.run_id), item.run_id));
       head.appendChild(runRef);
     }
-    if (item.session_id) {
+    if (item.session_id && item.session_id !== feed.getAttribute("data-filter-session")) {
       var sessionRef = el("span", "ref", "session ");
       sessionRef.appendChild(link(sessionHref(item.session_id), item.session_id));
       head.appendChild(sessionRef);
+    }
+    if (item.source && item.source !== "run" &&
+        item.source !== feed.getAttribute("data-filter-source")) {
+      var source = el("span", "src", "via " + item.source);
+      source.title = "Where this came from (run events need no label)";
+      head.appendChild(source);
     }
     row.appendChild(head);
     row.appendChild(summaryElement(item));
@@ -273,87 +281,194 @@
     return row;
   }
 
-  function insertRow(list, node, before, emptyKey) {
-    list.insertBefore(node, before);
-    var empty = list.parentNode.querySelector('[data-empty-for="' + emptyKey + '"]');
-    if (empty) {
-      empty.remove();
-    }
-    var top = node.getBoundingClientRect().top;
-    if (top < 0) {
-      window.scrollBy(0, node.offsetHeight); // the reader's place stays where it was
-    } else if (list.getBoundingClientRect().top >= 0) {
-      while (list.children.length > MAX_ROWS) {
-        list.removeChild(list.lastElementChild);
-      }
-    }
-  }
-
   function rowTime(row) {
     var date = parseTime(row.getAttribute("data-ts"));
     return date ? date.getTime() : 0;
   }
 
-  function applyActivity(item) {
-    var date = parseTime(item.ts);
-    var stamp = date ? date.getTime() : 0;
+  function dropEmptyNote(list, emptyKey) {
+    var empty = list.parentNode.querySelector('[data-empty-for="' + emptyKey + '"]');
+    if (empty) {
+      empty.remove();
+    }
+  }
+
+  function anyFeedWants(item) {
+    var feeds = document.querySelectorAll('ol.feed[data-feed="activity"]');
+    for (var i = 0; i < feeds.length; i++) {
+      if (feedWants(feeds[i], item)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /* Many items at once (one batch): each feed gets its new rows in one DOM operation.
+   * Newest first; an item as new as the top row or newer goes above it, an older one into
+   * its place, and one older than every row shown belongs to an older page: left out. */
+  function applyActivities(items) {
     document.querySelectorAll('ol.feed[data-feed="activity"]').forEach(function (feed) {
-      var key = item.id + "|" + feed.getAttribute("aria-label");
-      if (seen.has(key) || !feedWants(feed, item)) {
-        return;
-      }
-      // newest first: the row goes above the first row that is not newer than it;
-      // an item older than every row shown belongs to an older page and is left out
-      var rows = feed.children;
-      var before = null;
-      for (var i = 0; i < rows.length; i++) {
-        if (rowTime(rows[i]) <= stamp) {
-          before = rows[i];
-          break;
+      var label = feed.getAttribute("aria-label");
+      var wanted = [];
+      items.forEach(function (item, index) {
+        if (!seen.has(item.id + "|" + label) && feedWants(feed, item)) {
+          var date = parseTime(item.ts);
+          wanted.push({ item: item, stamp: date ? date.getTime() : 0, index: index });
         }
-      }
-      if (before === null && rows.length > 0) {
+      });
+      if (!wanted.length) {
         return;
       }
-      seen.add(key);
-      insertRow(feed, buildFeedRow(item), before, "feed");
+      wanted.sort(function (a, b) {
+        return (b.stamp - a.stamp) || (b.index - a.index);
+      });
+      wanted = wanted.slice(0, MAX_ROWS);
+      var highlight = wanted.length <= 10;
+      var top = feed.firstElementChild;
+      var topStamp = top ? rowTime(top) : -Infinity;
+      var fragment = document.createDocumentFragment();
+      wanted.forEach(function (entry) {
+        var row;
+        if (entry.stamp >= topStamp) {
+          row = buildFeedRow(entry.item, highlight, feed);
+          fragment.appendChild(row);
+        } else {
+          var before = null;
+          for (var node = feed.firstElementChild; node; node = node.nextElementSibling) {
+            if (rowTime(node) <= entry.stamp) {
+              before = node;
+              break;
+            }
+          }
+          if (before === null) {
+            return;
+          }
+          row = buildFeedRow(entry.item, highlight, feed);
+          feed.insertBefore(row, before);
+        }
+        seen.add(entry.item.id + "|" + label);
+      });
+      feed.insertBefore(fragment, feed.firstChild);
+      dropEmptyNote(feed, "feed");
     });
   }
 
   /* ---- alerts ----------------------------------------------------------------------- */
 
-  function applyAlert(alert) {
+  function alertWants(list, alert) {
+    var run = list.getAttribute("data-filter-run");
+    var severity = list.getAttribute("data-filter-severity");
+    var source = list.getAttribute("data-filter-source");
+    return !((run !== null && run !== alert.run_id) ||
+      (severity !== null && severity !== alert.severity) ||
+      (source !== null && source !== alert.source));
+  }
+
+  function anyAlertListWants(alert) {
+    var lists = document.querySelectorAll('ul.alert-list[data-feed="alerts"]');
+    for (var i = 0; i < lists.length; i++) {
+      if (alertWants(lists[i], alert)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function buildAlertRow(alert, list) {
+    var sev = SEVERITIES.indexOf(alert.severity) >= 0 ? alert.severity : "info";
+    var row = el("li", "alert-row sev-row-" + sev);
+    var head = el("div", "row-head");
+    head.appendChild(timeElement(alert.timestamp, "full"));
+    head.appendChild(el("span", "badge sev-" + sev, sev));
+    if (alert.source) {
+      head.appendChild(el("span", "src", alert.source));
+    }
+    if (alert.run_id && alert.run_id !== list.getAttribute("data-filter-run")) {
+      var ref = el("span", "ref", "run ");
+      ref.appendChild(link(runHref(alert.run_id), alert.run_id));
+      head.appendChild(ref);
+    }
+    row.appendChild(head);
+    var text = el("p", "alert-text");
+    var title = String(alert.title || alert.rule_id || "alert");
+    var message = alert.message ? String(alert.message) : "";
+    text.appendChild(el("strong", null, title));
+    if (message && message !== title) {
+      // a message that repeats its title shows the title once
+      var rest = message.indexOf(title) === 0 ? message.slice(title.length) : ": " + message;
+      text.appendChild(document.createTextNode(rest));
+    }
+    row.appendChild(text);
+    return row;
+  }
+
+  function applyAlerts(alerts) {
     document.querySelectorAll('ul.alert-list[data-feed="alerts"]').forEach(function (list) {
-      var run = list.getAttribute("data-filter-run");
-      var severity = list.getAttribute("data-filter-severity");
-      var source = list.getAttribute("data-filter-source");
-      if ((run !== null && run !== alert.run_id) ||
-          (severity !== null && severity !== alert.severity) ||
-          (source !== null && source !== alert.source)) {
-        return;
+      var fragment = document.createDocumentFragment();
+      for (var i = alerts.length - 1; i >= 0 && fragment.childNodes.length < MAX_ROWS; i--) {
+        if (alertWants(list, alerts[i])) {
+          fragment.appendChild(buildAlertRow(alerts[i], list));
+        }
       }
-      var sev = SEVERITIES.indexOf(alert.severity) >= 0 ? alert.severity : "info";
-      var row = el("li", "alert-row sev-row-" + sev);
-      var head = el("div", "row-head");
-      head.appendChild(timeElement(alert.timestamp, "full"));
-      head.appendChild(el("span", "badge sev-" + sev, sev));
-      if (alert.source) {
-        head.appendChild(el("span", "src", alert.source));
+      if (fragment.childNodes.length) {
+        list.insertBefore(fragment, list.firstChild);
+        dropEmptyNote(list, "alerts");
       }
-      if (alert.run_id) {
-        var ref = el("span", "ref", "run ");
-        ref.appendChild(link(runHref(alert.run_id), alert.run_id));
-        head.appendChild(ref);
-      }
-      row.appendChild(head);
-      var text = el("p", "alert-text");
-      text.appendChild(el("strong", null, alert.title || alert.rule_id || "alert"));
-      if (alert.message) {
-        text.appendChild(document.createTextNode(": " + alert.message));
-      }
-      row.appendChild(text);
-      insertRow(list, row, list.firstChild, "alerts");
     });
+  }
+
+  /* Lists keep at most MAX_ROWS rows: the oldest go, but only those out of sight below. */
+  function trimLists() {
+    var bottom = window.innerHeight;
+    document.querySelectorAll('ol.feed[data-feed="activity"], ul.alert-list[data-feed="alerts"]')
+      .forEach(function (list) {
+        var label = list.getAttribute("aria-label");
+        while (list.children.length > MAX_ROWS) {
+          var last = list.lastElementChild;
+          if (last === document.activeElement || last.getBoundingClientRect().top < bottom) {
+            break;
+          }
+          seen.delete(last.getAttribute("data-id") + "|" + label);
+          list.removeChild(last);
+        }
+      });
+  }
+
+  /* The reader's place: the focused element if it is in view, else the first row or heading
+   * in view. Rows arriving above it must not move it (nothing moves at the very top). */
+  function placeAnchor() {
+    if (window.scrollY <= 0) {
+      return null;
+    }
+    var height = window.innerHeight;
+    var active = document.activeElement;
+    if (active && active !== body && active.closest && active.closest("main")) {
+      var box = active.getBoundingClientRect();
+      if (box.bottom > 0 && box.top < height) {
+        return active;
+      }
+    }
+    var nodes = document.querySelectorAll(
+      "main .feed-row, main .alert-row, main tr, main h2, main h3, main p, main dl");
+    for (var i = 0; i < nodes.length; i++) {
+      var rect = nodes[i].getBoundingClientRect();
+      if (rect.bottom > 0 && rect.top < height && rect.height > 0) {
+        return nodes[i];
+      }
+    }
+    return null;
+  }
+
+  function keepingPlace(change) {
+    var anchor = placeAnchor();
+    var before = anchor ? anchor.getBoundingClientRect().top : 0;
+    change();
+    if (anchor && anchor.isConnected) {
+      var moved = anchor.getBoundingClientRect().top - before;
+      if (Math.abs(moved) >= 1) {
+        window.scrollBy(0, moved);
+      }
+    }
   }
 
   /* ---- runs ------------------------------------------------------------------------- */
@@ -462,15 +577,16 @@
 
   /* ---- the stream ------------------------------------------------------------------- */
 
-  var HANDLERS = {
-    activity: applyActivity,
-    alert: applyAlert,
-    run: applyRun,
-    run_removed: applyRunRemoved,
-    health: applyHealth
-  };
+  /* Messages are applied in batches, a few times a second: a busy runner writes hundreds of
+   * events a second, and one DOM update (and one layout) per batch keeps the page responsive. */
+  var FLUSH_MS = 100;
+  var PAUSE_LIMIT = 50000;
+  var pending = [];
+  var flushTimer = null;
   var paused = false;
   var buffered = [];
+  var bufferedShown = 0;
+  var overflowed = false;
   var conn = document.getElementById("conn");
   var pauseButton = document.getElementById("pause");
   var connected = false;
@@ -495,15 +611,66 @@
     }
     pauseButton.setAttribute("aria-pressed", paused ? "true" : "false");
     pauseButton.textContent = paused
-      ? "Resume" + (buffered.length ? " (" + buffered.length + " new)" : "")
+      ? "Resume" + (bufferedShown ? " (" + bufferedShown + " new)" : "")
       : "Pause";
   }
 
-  function apply(topic, data) {
-    var handler = HANDLERS[topic];
-    if (handler) {
-      handler(data);
-      markUpdated();
+  /* Would this message add a row to this page? (what the Resume button counts) */
+  function addsRow(topic, data) {
+    if (topic === "activity") {
+      return anyFeedWants(data);
+    }
+    return topic === "alert" && anyAlertListWants(data);
+  }
+
+  function flush() {
+    flushTimer = null;
+    var entries = pending;
+    pending = [];
+    if (!entries.length) {
+      return;
+    }
+    var lastRun = {};
+    entries.forEach(function (entry, index) {
+      if (entry[0] === "run" || entry[0] === "run_removed") {
+        lastRun[entry[1].run_id] = index;
+      }
+    });
+    var activities = [];
+    var alerts = [];
+    var health = null;
+    keepingPlace(function () {
+      entries.forEach(function (entry, index) {
+        var topic = entry[0];
+        var data = entry[1];
+        if (topic === "activity") {
+          activities.push(data);
+        } else if (topic === "alert") {
+          alerts.push(data);
+        } else if (topic === "health") {
+          health = data;
+        } else if (lastRun[data.run_id] === index) {
+          (topic === "run" ? applyRun : applyRunRemoved)(data);
+        }
+      });
+      if (activities.length) {
+        applyActivities(activities);
+      }
+      if (alerts.length) {
+        applyAlerts(alerts);
+      }
+      if (health) {
+        applyHealth(health);
+      }
+    });
+    trimLists();
+    markUpdated();
+  }
+
+  function enqueue(topic, data) {
+    pending.push([topic, data]);
+    if (flushTimer === null) {
+      flushTimer = window.setTimeout(flush, FLUSH_MS);
     }
   }
 
@@ -514,12 +681,22 @@
     } catch (e) {
       return;
     }
-    if (paused) {
-      buffered.push([topic, data]);
-      showPause();
+    if (!data || typeof data !== "object") {
       return;
     }
-    apply(topic, data);
+    if (!paused) {
+      enqueue(topic, data);
+      return;
+    }
+    if (buffered.length >= PAUSE_LIMIT) {
+      overflowed = true; // too much to replay: Resume reloads the page instead
+    } else {
+      buffered.push([topic, data]);
+    }
+    if (addsRow(topic, data)) {
+      bufferedShown += 1;
+      showPause();
+    }
   }
 
   function startStream(url) {
@@ -543,7 +720,7 @@
         }, 3000);
       }
     });
-    Object.keys(HANDLERS).forEach(function (topic) {
+    TOPICS.forEach(function (topic) {
       source.addEventListener(topic, function (message) {
         lastId = message.lastEventId || lastId;
         receive(topic, message);
@@ -563,11 +740,15 @@
     pauseButton.addEventListener("click", function () {
       paused = !paused;
       if (!paused) {
-        var pending = buffered;
-        buffered = [];
-        pending.forEach(function (entry) {
-          apply(entry[0], entry[1]);
+        if (overflowed) {
+          window.location.reload();
+          return;
+        }
+        buffered.forEach(function (entry) {
+          enqueue(entry[0], entry[1]);
         });
+        buffered = [];
+        bufferedShown = 0;
       }
       showPause();
       showConnection();
