@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+from pydantic import BaseModel
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.contract.values import format_utc, parse_utc
@@ -38,7 +39,16 @@ class ActivityItem:
     summary: str
     run_id: str | None
     session_id: str | None
-    payload: dict[str, Any]
+    record: BaseModel  # the validated record; the payload is derived from it on demand
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The full record as JSON values, secrets redacted.
+
+        Computed when asked for: a page reads many items to keep a few, and dumping and
+        redacting every record read was most of the cost of a page.
+        """
+        return redact(self.record.model_dump(mode="json"))
 
     @property
     def key(self) -> SortKey:
@@ -178,7 +188,6 @@ def decode_cursor(cursor: str) -> SortKey | None:
 def run_event_item(event: RunEvent, source_id: str, position: int, run_id: str) -> ActivityItem:
     """A native run event as a feed item."""
     data = event.data
-    payload = redact(event.model_dump(mode="json"))
     return ActivityItem(
         ts=event.ts,
         source_id=source_id,
@@ -189,7 +198,7 @@ def run_event_item(event: RunEvent, source_id: str, position: int, run_id: str) 
         summary=_run_event_summary(event.kind, event.msg, data),
         run_id=run_id,
         session_id=_text(data.get("session_id")),
-        payload=payload,
+        record=event,
     )
 
 
@@ -218,7 +227,7 @@ def step_row_item(row: StepRow, source_id: str, position: int, run_id: str) -> A
         summary=", ".join(parts),
         run_id=run_id,
         session_id=None,
-        payload=redact(row.model_dump(mode="json")),
+        record=row,
     )
 
 
@@ -244,7 +253,7 @@ def ai_event_item(event: AiDecisionEvent, source_id: str, position: int) -> Acti
         summary=_one_line(summary),
         run_id=event.run_id,
         session_id=_text(event.extras().get("session_id")),
-        payload=redact(event.model_dump(mode="json")),
+        record=event,
     )
 
 
@@ -270,7 +279,7 @@ def execution_item(event: ExecutionEvent, source_id: str, position: int) -> Acti
         summary=_one_line(summary),
         run_id=_text(payload.get("run_id")),
         session_id=event.session_id,
-        payload=redact(event.model_dump(mode="json")),
+        record=event,
     )
 
 

@@ -6,10 +6,16 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from peakwatch.contract.values import format_utc
-from peakwatch.sources.runs_index import RunFolder
+from peakwatch.sources.runs_index import RunFolder, RunList
 
 RunStatus = Literal["active", "stale", "completed", "unknown"]
 RUN_STATUSES: tuple[RunStatus, ...] = ("active", "stale", "completed", "unknown")
+MAX_CACHED_SUMMARIES = 200_000
+
+# Caches keyed by object identity: RunFolder objects are frozen and replaced when a run
+# changes, and RunsIndex.runs() hands out a new list only when something changed.
+_SUMMARIES: dict[str, tuple[RunFolder, RunStatus, dict[str, Any]]] = {}
+_ORDER: tuple[RunList, list[RunFolder]] | None = None
 
 
 def last_sign_of_life(run: RunFolder) -> datetime | None:
@@ -34,9 +40,24 @@ def run_status(run: RunFolder, as_of: datetime, stale_after_seconds: float) -> R
 
 
 def run_summary(run: RunFolder, as_of: datetime, stale_after_seconds: float) -> dict[str, Any]:
-    """One entry of `GET /runs` (the Peak_Trade shape plus status and problems)."""
-    meta = run.meta
+    """One entry of `GET /runs` (the Peak_Trade shape plus status and problems).
+
+    Built once per run folder state and status and then shared (callers must not modify
+    it): a folder is immutable and a changed run is a new folder object. Sharing matters
+    with 10^4 runs: no allocation per run means no garbage-collector passes over the heap.
+    """
     status = run_status(run, as_of, stale_after_seconds)
+    cached = _SUMMARIES.get(run.run_id)
+    if cached is None or cached[0] is not run or cached[1] != status:
+        if len(_SUMMARIES) >= MAX_CACHED_SUMMARIES:
+            _SUMMARIES.clear()
+        cached = (run, status, _build_summary(run, status))
+        _SUMMARIES[run.run_id] = cached
+    return cached[2]
+
+
+def _build_summary(run: RunFolder, status: RunStatus) -> dict[str, Any]:
+    meta = run.meta
     return {
         "run_id": run.run_id,
         "mode": meta.mode if meta else None,
@@ -58,6 +79,19 @@ def activity_sort_key(run: RunFolder) -> tuple[datetime, str]:
     return (last_sign_of_life(run) or run.last_write, run.run_id)
 
 
+def by_activity(runs: list[RunFolder]) -> list[RunFolder]:
+    """The runs newest activity first; sorted once per list object (see RunsIndex.runs)."""
+    global _ORDER
+    if not isinstance(runs, RunList):  # any other list may change: sort it every time
+        return sorted(runs, key=activity_sort_key, reverse=True)
+    cached = _ORDER
+    if cached is not None and cached[0] is runs:
+        return cached[1]
+    ordered = sorted(runs, key=activity_sort_key, reverse=True)
+    _ORDER = (runs, ordered)
+    return ordered
+
+
 def list_runs(
     runs: list[RunFolder],
     as_of: datetime,
@@ -68,15 +102,14 @@ def list_runs(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Runs newest activity first, filtered before the limit is applied."""
-    ordered = sorted(runs, key=activity_sort_key, reverse=True)
+    ordered = by_activity(runs)
     found: list[dict[str, Any]] = []
     for run in ordered:
         if mode is not None and (run.meta is None or run.meta.mode != mode):
             continue
-        summary = run_summary(run, as_of, stale_after_seconds)
-        if status is not None and summary["status"] != status:
+        if status is not None and run_status(run, as_of, stale_after_seconds) != status:
             continue
-        found.append(summary)
+        found.append(run_summary(run, as_of, stale_after_seconds))
         if limit is not None and len(found) >= limit:
             break
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from peakwatch.contract.models import SessionRecord
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.steps import to_finite_or_none
 from peakwatch.secrets import redact
-from peakwatch.sources.sessions_index import SessionFile
+from peakwatch.sources.sessions_index import SessionFile, SessionList
 
 RISK_STATUS_BY_SEVERITY = {"ok": "green", "warning": "yellow", "breach": "red"}
 FINAL_STATUSES = ("completed", "failed", "aborted")
@@ -87,8 +88,28 @@ def session_detail(
     record = file.record
     assert record is not None
     view = session_view(file, as_of, ttl_seconds, run_last_event)
-    view["record"] = redact(record.model_dump(mode="json"))
+    view["record"] = _record_view(file)
     view["file"] = file.name
+    return view
+
+
+_RECORD_VIEWS: dict[str, tuple[SessionFile, dict[str, Any]]] = {}
+MAX_RECORD_VIEWS = 10_000
+
+
+def _record_view(file: SessionFile) -> dict[str, Any]:
+    """The redacted record, dumped once per file state (shared: callers must not modify it).
+
+    Derived alerts ask for the detail of every started session on each call.
+    """
+    cached = _RECORD_VIEWS.get(file.name)
+    if cached is not None and cached[0] is file:
+        return cached[1]
+    assert file.record is not None
+    view = redact(file.record.model_dump(mode="json"))
+    if len(_RECORD_VIEWS) >= MAX_RECORD_VIEWS:
+        _RECORD_VIEWS.clear()
+    _RECORD_VIEWS[file.name] = (file, view)
     return view
 
 
@@ -123,28 +144,69 @@ def filter_sessions(
 def session_stats(
     files: list[SessionFile], as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
 ) -> dict[str, Any]:
-    """Counts by status and mode, PnL totals, and how many files could not be read."""
-    by_status: Counter[str] = Counter()
-    by_mode: Counter[str] = Counter()
-    realized = 0.0
-    unreadable = 0
-    for file in files:
-        if file.record is None:
-            unreadable += 1
-            continue
+    """Counts by status and mode, PnL totals, and how many files could not be read.
+
+    Only "started" sessions depend on `as_of`; the rest is summed once per registry state
+    (see `_registry_totals`) and only the started ones are looked at on each call.
+    """
+    totals = _registry_totals(files)
+    by_status = Counter(totals.by_status)
+    for file in totals.started:
         by_status[session_status(file, as_of, ttl_seconds, run_last_event)] += 1
-        by_mode[(file.record.mode or "unknown").lower()] += 1
-        realized += to_finite_or_none(file.record.metrics.get("realized_pnl")) or 0.0
+    by_mode = totals.by_mode
     return {
-        "total_sessions": len(files) - unreadable,
-        "unreadable_files": unreadable,
+        "total_sessions": len(files) - totals.unreadable,
+        "unreadable_files": totals.unreadable,
         "by_status": dict(sorted(by_status.items())),
         "by_mode": dict(sorted(by_mode.items())),
         "active_sessions": by_status.get("started", 0),
         "stale_sessions": by_status.get("stale", 0),
-        "total_realized_pnl": round(realized, 10),
+        "total_realized_pnl": round(totals.realized, 10),
         "live_sessions": by_mode.get("live", 0),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _RegistryTotals:
+    """What session_stats needs that does not depend on `as_of`."""
+
+    by_status: Counter[str]  # final statuses only; "started" ones are in `started`
+    by_mode: Counter[str]
+    realized: float
+    unreadable: int
+    started: list[SessionFile]
+
+
+_TOTALS: tuple[SessionList, _RegistryTotals] | None = None
+
+
+def _registry_totals(files: list[SessionFile]) -> _RegistryTotals:
+    """Totals over the files, cached for the index's list (a new list on every change)."""
+    global _TOTALS
+    cached = _TOTALS
+    if cached is not None and cached[0] is files:
+        return cached[1]
+    by_status: Counter[str] = Counter()
+    by_mode: Counter[str] = Counter()
+    started: list[SessionFile] = []
+    realized = 0.0
+    unreadable = 0
+    for file in files:
+        record = file.record
+        if record is None:
+            unreadable += 1
+            continue
+        status = (record.status or "unknown").lower()
+        if status == "started":
+            started.append(file)
+        else:
+            by_status[status] += 1
+        by_mode[(record.mode or "unknown").lower()] += 1
+        realized += to_finite_or_none(record.metrics.get("realized_pnl")) or 0.0
+    totals = _RegistryTotals(by_status, by_mode, realized, unreadable, started)
+    if isinstance(files, SessionList):  # any other list may change: never cache it
+        _TOTALS = (files, totals)
+    return totals
 
 
 def _risk_severity(metrics: dict[str, Any]) -> str:
