@@ -53,7 +53,6 @@ DARK_BG = "rgb(15, 19, 24)"
 LONG_RUN = "browser_long_run"
 PAUSE_RUN = "browser_pause_run"
 RATIONALE = ("Momentum and volume agree, spreads are tight; " * 120)[:5000]
-SNAPSHOT_CSP = "Applying inline style violates the following Content Security Policy"
 
 
 def make_settings(roots: Path, **overrides: Any) -> Settings:
@@ -328,11 +327,6 @@ def test_no_console_errors_csp_violations_or_foreign_requests(
         assert watch.requests, "the page was observed"
         assert not watch.foreign, f"requests to other hosts: {watch.foreign}"
         errors = watch.errors
-        if name == "snapshot" and errors and all(SNAPSHOT_CSP in e for e in errors):
-            pytest.xfail(
-                "snapshot.html's inline <style> is blocked by the app-wide CSP "
-                "(style-src 'self'); the snapshot route needs its own CSP"
-            )
         assert not errors, f"console errors on {name}: {errors}"
     finally:
         close(page)

@@ -15,6 +15,12 @@ from peakwatch.web.snapshot_html import render_snapshot_html
 
 router = APIRouter(prefix="/api")
 
+# The standalone snapshot carries its CSS inline (it must open offline) and no script at all.
+SNAPSHOT_CSP = (
+    "default-src 'self'; script-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
 
 @router.get(
     "/live/status/snapshot.json",
@@ -47,7 +53,11 @@ async def snapshot_html(request: Request, as_of: AsOf = None) -> Response:
     if moment is None:
         return invalid_as_of()
     body = await run_in_threadpool(build_snapshot, workspace_of(request), moment)
-    return Response(render_snapshot_html(body), media_type="text/html; charset=utf-8")
+    return Response(
+        render_snapshot_html(body),
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": SNAPSHOT_CSP},
+    )
 
 
 @router.get(

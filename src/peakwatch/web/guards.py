@@ -111,10 +111,12 @@ class SecurityHeaders:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k not in _SECURITY_NAMES
-                ]
-                headers.extend(SECURITY_HEADERS)
+                own = message.get("headers", [])
+                own_csp = [(k, v) for k, v in own if k == b"content-security-policy"]
+                headers = [(k, v) for k, v in own if k not in _SECURITY_NAMES]
+                # A response may narrow the policy for itself (the standalone snapshot does).
+                headers.extend(own_csp[:1] or SECURITY_HEADERS[:1])
+                headers.extend(SECURITY_HEADERS[1:])
                 message = {**message, "headers": headers}
             await send(message)
 
