@@ -740,11 +740,6 @@ def test_symlinks_out_of_a_root_are_not_followed(client: TestClient) -> None:
     assert client.get(f"/api/live_sessions/{MARKER}").status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: readers in peakwatch.sources follow file symlinks out of a root "
-    "(runs_index/run_events/sessions_index/jsonl_files stat and open through links)",
-)
 def test_file_symlinks_out_of_a_root_are_not_read(tmp_path: Path) -> None:
     """A file inside a root that links outside it is never read: no symlink escape."""
     base = tmp_path / "data"

@@ -374,8 +374,8 @@ class Workspace:
     def safety(self, as_of: datetime) -> SafetyReport:
         """The audit verdict on the configured safety config (same code as the export)."""
         key = (
-            stat_key(self.settings.config_path),
-            stat_key(self.settings.config_path.parent / "bounded_live.toml"),
+            stat_key(self.settings.config_path, follow_symlinks=True),
+            stat_key(self.settings.config_path.parent / "bounded_live.toml", follow_symlinks=True),
         )
         cached = self._safety_read
         if cached is None or cached[0] != key:

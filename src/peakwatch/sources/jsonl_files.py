@@ -95,7 +95,7 @@ def list_files(folder: Path, suffix: str) -> list[tuple[str, FileKey]]:
         if not entry.name.endswith(suffix) or entry.name.startswith("."):
             continue
         try:
-            if entry.is_file():
+            if entry.is_file(follow_symlinks=False):
                 found.append((entry.name, FileKey.of(entry.stat())))
         except OSError:
             continue

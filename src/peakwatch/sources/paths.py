@@ -51,6 +51,9 @@ def relative_label(path: Path, base: Path) -> str:
         return path.name
 
 
+SYMLINK_NOT_FOLLOWED = "symbolic link; artifacts that are links are not followed"
+
+
 def link_problem(label: str, entry: os.DirEntry[str]) -> Problem | None:
     """A problem for a symbolic link that leads nowhere (a loop or a dangling link), else None."""
     try:

@@ -13,7 +13,7 @@ from peakwatch.contract.models import SessionRecord
 from peakwatch.contract.parse import validate_record
 from peakwatch.sources.identity import FileKey
 from peakwatch.sources.json_file import read_json_object
-from peakwatch.sources.paths import link_problem
+from peakwatch.sources.paths import SYMLINK_NOT_FOLLOWED, link_problem
 from peakwatch.sources.problems import Problem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,9 +93,8 @@ class SessionsIndex:
                 continue
             if entry.is_symlink():
                 link = link_problem(f"{self.label}/{name}", entry)
-                if link is not None:
-                    links.append(link)
-                    continue
+                links.append(link or Problem(f"{self.label}/{name}", SYMLINK_NOT_FOLLOWED))
+                continue
             try:
                 st = entry.stat()
             except OSError:
