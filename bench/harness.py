@@ -211,10 +211,12 @@ def timed_ms(
     warmup: int = 3,
     check: Callable[..., Any] | None = None,
     budget_seconds: float = 30.0,
+    before: Callable[[], None] | None = None,
 ) -> list[float]:
     """Wall times in ms of up to `n` sequential GETs over one keep-alive connection.
 
     Stops early once `budget_seconds` are spent (with at least 5 samples): runs stay bounded.
+    `before` runs ahead of every timed request, outside the timing.
     """
     for _ in range(warmup):
         response = client.get(url)
@@ -226,6 +228,8 @@ def timed_ms(
     for _ in range(n):
         if len(times) >= 5 and time.monotonic() > deadline:
             break
+        if before:
+            before()
         start = time.perf_counter()
         response = client.get(url)
         response.read()

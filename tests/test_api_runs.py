@@ -215,3 +215,46 @@ def test_corrupt_meta_is_reported_and_others_still_served(
     assert listed["broken"]["status"] == "unknown"
     assert listed["broken"]["problems"][0]["file"] == "live_runs/broken/meta.json"
     assert "JSON" in listed["broken"]["problems"][0]["reason"]
+
+
+def test_tail_shows_an_append_right_after_a_served_tail(
+    client: TestClient, runs_root: Path
+) -> None:
+    """A tail body is reused only while the events file is unchanged."""
+    run_dir = make_native(runs_root, bars=3)
+    first = client.get("/runs/native_run/tail?limit=10").json()
+    assert len(first) == 3
+    assert client.get("/runs/native_run/tail?limit=10").json() == first
+    more = native_bar_events(2, start=T0 + timedelta(seconds=3), first_seq=19)
+    write_jsonl(run_dir / "events.jsonl", more, mode="a")
+    after = client.get("/runs/native_run/tail?limit=10").json()
+    assert len(after) == 5 and after[:3] == first
+    assert after[-1]["ts_bar"] == "2026-01-01T12:00:04Z"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_tail_shows_a_rewritten_peak_trade_file(
+    client: TestClient, runs_root: Path, fmt: str
+) -> None:
+    run_dir = runs_root / f"{fmt}_run"
+    write_meta(run_dir, f"{fmt}_run")
+    writer = write_csv_events if fmt == "csv" else write_parquet_events
+    writer(run_dir, step_rows(5))
+    assert len(client.get(f"/runs/{fmt}_run/tail?limit=50").json()) == 5
+    writer(run_dir, step_rows(8))
+    assert [r["step"] for r in client.get(f"/runs/{fmt}_run/tail?limit=50").json()] == list(
+        range(8)
+    )
+
+
+def test_tail_of_a_removed_run_is_not_served_from_cache(
+    client: TestClient, runs_root: Path
+) -> None:
+    run_dir = make_native(runs_root, bars=2)
+    assert client.get("/runs/native_run/tail").status_code == 200
+    for child in run_dir.iterdir():
+        child.unlink()
+    run_dir.rmdir()
+    response = client.get("/runs/native_run/tail")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "run not found"}

@@ -15,9 +15,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXPECTED_ROWS = (
     "tail",
-    "jsonl:",
-    "csv:",
-    "parquet:",
+    "jsonl, file unchanged:",
+    "jsonl, file changed:",
+    "csv, file unchanged:",
+    "csv, file changed:",
+    "parquet, file unchanged:",
+    "parquet, file changed:",
     "server RSS",
     "GET /runs",
     "GET /api/live_sessions?limit=50",

@@ -40,7 +40,7 @@ from peakwatch.domain.sessions import filter_sessions, session_detail, session_s
 from peakwatch.domain.steps import steps_from_records
 from peakwatch.secrets import redact, redact_text
 from peakwatch.settings import Settings
-from peakwatch.sources.identity import stat_key
+from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.jsonl_files import TailCache, list_files
 from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
@@ -85,6 +85,11 @@ class Workspace:
             self.runs.refresh()
             self.sessions.refresh()
             self._refreshed_at = time.monotonic()
+
+    def index_is_stale(self) -> bool:
+        """True when the next `refresh()` would re-stat the indexes."""
+        age = time.monotonic() - self._refreshed_at
+        return age >= self.settings.index_max_age_seconds
 
     # -- runs --------------------------------------------------------------------------
 
@@ -156,6 +161,20 @@ class Workspace:
             if len(steps) >= limit or read.exhausted or count >= limit * 512:
                 return steps[-limit:]
             count *= 4
+
+    def run_tail_version(self, run_id: str) -> tuple[Path, FileKey] | None:
+        """What a run's tail depends on, from one `stat` (no index refresh, no read).
+
+        None when that cannot be told cheaply: the index is older than its max age, the id
+        is unknown, the run has no events file or it is gone. Callers then read the tail.
+        """
+        if self.index_is_stale() or not is_valid_id(run_id):
+            return None
+        run = self.runs.get(run_id)
+        if run is None or run.events is None:
+            return None
+        key = stat_key(run.events.path)
+        return None if key is None else (run.events.path, key)
 
     def run_events(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
         """The last `limit` raw records of a run as feed items, newest first."""

@@ -43,13 +43,14 @@ def tail_parquet(path: Path, limit: int, label: str) -> ParquetTail:
                 collected += table.num_rows
                 index -= 1
             rows: list[dict[str, Any]] = []
-            for table in reversed(groups):
-                rows.extend(_plain_rows(table))
+            if groups and limit > 0:
+                table = pa.concat_tables(reversed(groups))
+                rows = _plain_rows(table.slice(max(table.num_rows - limit, 0)))
     except FileNotFoundError:
         return ParquetTail(missing=True)
     except Exception:  # pyarrow raises many error types on corrupt or truncated input
         return ParquetTail(problems=[Problem(label, UNREADABLE)])
-    return ParquetTail(rows[max(len(rows) - limit, 0) :] if limit > 0 else [], total)
+    return ParquetTail(rows, total)
 
 
 def sum_parquet_columns(

@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from peakwatch.web import schemas
 from peakwatch.web.context import AsOf, invalid_as_of, resolve_as_of, workspace_of
-from peakwatch.web.responses import json_response, not_found
+from peakwatch.web.rendered import RenderedCache
+from peakwatch.web.responses import json_bytes, json_response, not_found
 
 router = APIRouter()
 
@@ -101,8 +102,20 @@ async def run_tail(
     run_id: RunId,
     limit: Annotated[int, Query(ge=1, le=500, description="Steps to return (1..500).")] = 50,
 ) -> Response:
-    rows = await run_in_threadpool(workspace_of(request).run_tail, run_id, limit)
-    return not_found(RUN_NOT_FOUND) if rows is None else json_response(rows)
+    workspace = workspace_of(request)
+    if workspace.index_is_stale():
+        await run_in_threadpool(workspace.refresh)
+
+    async def render() -> bytes | None:
+        rows = await run_in_threadpool(workspace.run_tail, run_id, limit)
+        return None if rows is None else json_bytes(rows)
+
+    cache: RenderedCache = request.app.state.rendered
+    version = workspace.run_tail_version(run_id)
+    body = await cache.body(("tail", run_id, limit), version, render)
+    if body is None:
+        return not_found(RUN_NOT_FOUND)
+    return Response(body, media_type="application/json")
 
 
 @router.get(
