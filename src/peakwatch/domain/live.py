@@ -147,6 +147,9 @@ class LiveFeed:
         self._runs: dict[str, _RunFollower] = {}
         self._lines: dict[str, _LineFollower] = {}
         self._run_state: dict[str, tuple[Any, ...]] = {}
+        self._listed: list[RunFolder] | None = None  # the index's run list last looked at
+        self._seen: dict[str, RunFolder] = {}  # that list by run id
+        self._hot: set[str] = set()  # runs followed on every poll
         self._problem_state: tuple[tuple[Any, ...], ...] | None = None
         self._lock = threading.Lock()
 
@@ -158,7 +161,7 @@ class LiveFeed:
     def poll(self, as_of: datetime) -> list[LiveEvent]:
         """Look at every source once; return (and remember) the new events."""
         with self._lock:
-            self.workspace.refresh(force=True)
+            self.workspace.refresh()
             fresh: list[LiveEvent] = []
             fresh.extend(self._poll_runs(as_of))
             fresh.extend(self._poll_side_files())
@@ -193,29 +196,53 @@ class LiveFeed:
         return event
 
     def _poll_runs(self, as_of: datetime) -> list[LiveEvent]:
+        """Follow the hot runs (active, or changed since the last full refresh).
+
+        A run that is neither is looked at again only when a full index refresh sees it
+        change, so a poll costs a few `stat` calls per hot run, not per run on disk.
+        """
         fresh: list[LiveEvent] = []
-        settings = self.workspace.settings
-        seen: set[str] = set()
-        for run in self.workspace.runs.runs():
-            seen.add(run.run_id)
+        listed = self.workspace.runs.runs()
+        if listed is not self._listed:
+            current = {listed_run.run_id: listed_run for listed_run in listed}
+            for run_id, listed_run in current.items():
+                if self._seen.get(run_id) is not listed_run:
+                    self._hot.add(run_id)
+            for gone in self._seen.keys() - current.keys():
+                self._hot.add(gone)  # confirmed gone below, unless it came back
+            self._listed, self._seen = listed, current
+        for run_id in sorted(self._hot):
+            run = self.workspace.refresh_run(run_id)
+            if run is None:
+                self._forget(run_id)
+                if self._run_state.pop(run_id, None) is not None:
+                    fresh.append(self._emit("run_removed", {"run_id": run_id}, run_id=run_id))
+                continue
+            changed = False
             if run.events is not None:
-                fresh.extend(self._follow_run(run, run.events))
-            summary = run_summary(run, as_of, settings.run_stale_seconds)
+                activity = self._follow_run(run, run.events)
+                changed = bool(activity)
+                fresh.extend(activity)
+            summary = run_summary(run, as_of, self.workspace.settings.run_stale_seconds)
             state = (
                 summary["status"],
                 summary["last_event_time"],
                 summary["ended_at"],
                 len(summary["problems"]),
             )
-            if self._run_state.get(run.run_id) != state:
-                self._run_state[run.run_id] = state
+            if self._run_state.get(run_id) != state:
+                changed = True
+                self._run_state[run_id] = state
                 if self._primed:
-                    fresh.append(self._emit("run", summary, run_id=run.run_id))
-        for gone in set(self._run_state) - seen:
-            del self._run_state[gone]
-            self._runs.pop(gone, None)
-            fresh.append(self._emit("run_removed", {"run_id": gone}, run_id=gone))
+                    fresh.append(self._emit("run", summary, run_id=run_id))
+            if not changed and summary["status"] != "active":
+                self._hot.discard(run_id)
         return fresh
+
+    def _forget(self, run_id: str) -> None:
+        self._hot.discard(run_id)
+        self._seen.pop(run_id, None)
+        self._runs.pop(run_id, None)
 
     def _follow_run(self, run: RunFolder, events: EventsFile) -> list[LiveEvent]:
         follower = self._runs.get(run.run_id)
@@ -246,8 +273,9 @@ class LiveFeed:
         for name, _ in list_files(settings.alerts_dir, ".jsonl")[-2:]:
             label = f"{settings.alerts_dir.name}/{name}"
             wanted[f"store:{name}"] = (settings.alerts_dir / name, label, _store_alert(name))
-        for run in self.workspace.runs.runs():
-            if run.alerts_key is not None:
+        for run_id in sorted(self._hot):
+            run = self.workspace.runs.get(run_id)
+            if run is not None and run.alerts_key is not None:
                 wanted[f"alerts:{run.run_id}"] = (
                     run.path / "alerts.jsonl",
                     f"{run.label}/alerts.jsonl",

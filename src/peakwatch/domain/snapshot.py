@@ -45,7 +45,7 @@ Panel = dict[str, Any]
 
 def build_snapshot(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
     """The snapshot body with its `content_sha256`."""
-    workspace.refresh(force=True)
+    workspace.refresh()
     builders: dict[str, Callable[[Workspace, datetime], tuple[str, dict[str, Any]]]] = {
         "activity": _activity,
         "alerts": _alerts,

@@ -6,8 +6,6 @@ never opens a file itself. Each method's cost depends on what it returns.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from peakwatch.domain.activity import (
     step_row_item,
 )
 from peakwatch.domain.ledger import RunLedger, RunTotals
+from peakwatch.domain.pacing import PacedRefresh
 from peakwatch.domain.runs import list_runs, run_status, run_summary
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import filter_sessions, session_detail, session_stats
@@ -61,7 +60,7 @@ def utc_now() -> datetime:
 class Workspace:
     """The indexes, ledgers and caches over one set of data roots."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, background_refresh: bool = False) -> None:
         self.settings = settings
         self.runs = RunsIndex(settings.runs_dir, _label(settings.runs_dir))
         self.sessions = SessionsIndex(settings.sessions_dir, _label(settings.sessions_dir))
@@ -70,26 +69,21 @@ class Workspace:
         self._store_alerts: TailCache[StoreAlert] = TailCache(StoreAlert)
         self._ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
         self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
-        self._refreshed_at = 0.0
         self._safety_read: tuple[Any, SafetyConfigRead] | None = None
-        self._refresh_lock = threading.Lock()
+        max_age = settings.index_max_age_seconds
+        self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
+        self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
 
     # -- freshness ---------------------------------------------------------------------
 
     def refresh(self, *, force: bool = False) -> None:
-        """Re-stat the indexes unless they were refreshed within the configured max age."""
-        with self._refresh_lock:
-            now = time.monotonic()
-            if not force and now - self._refreshed_at < self.settings.index_max_age_seconds:
-                return
-            self.runs.refresh()
-            self.sessions.refresh()
-            self._refreshed_at = time.monotonic()
+        """Re-stat both indexes when older than their max age (see PacedRefresh)."""
+        self._refresh_runs(force=force)
+        self._refresh_sessions(force=force)
 
-    def index_is_stale(self) -> bool:
-        """True when the next `refresh()` would re-stat the indexes."""
-        age = time.monotonic() - self._refreshed_at
-        return age >= self.settings.index_max_age_seconds
+    def refresh_run(self, run_id: str) -> RunFolder | None:
+        """One run brought up to date (a few `stat` calls), or None when there is none."""
+        return self.runs.refresh_run(run_id)
 
     # -- runs --------------------------------------------------------------------------
 
@@ -97,8 +91,7 @@ class Workspace:
         """A run by its folder name; invalid ids are simply not found."""
         if not is_valid_id(run_id):
             return None
-        self.refresh()
-        return self.runs.get(run_id)
+        return self.refresh_run(run_id)
 
     def run_list(
         self,
@@ -163,18 +156,14 @@ class Workspace:
             count *= 4
 
     def run_tail_version(self, run_id: str) -> tuple[Path, FileKey] | None:
-        """What a run's tail depends on, from one `stat` (no index refresh, no read).
+        """What a run's tail depends on, from a few `stat` calls (no read).
 
-        None when that cannot be told cheaply: the index is older than its max age, the id
-        is unknown, the run has no events file or it is gone. Callers then read the tail.
+        None when the run is unknown or has no events file: callers then read the tail.
         """
-        if self.index_is_stale() or not is_valid_id(run_id):
-            return None
-        run = self.runs.get(run_id)
+        run = self.refresh_run(run_id)
         if run is None or run.events is None:
             return None
-        key = stat_key(run.events.path)
-        return None if key is None else (run.events.path, key)
+        return run.events.path, run.events.key
 
     def run_events(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
         """The last `limit` raw records of a run as feed items, newest first."""

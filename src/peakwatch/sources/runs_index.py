@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -64,6 +65,9 @@ class RunsIndex:
         self._list = RunList()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._runs)
+
     def refresh(self) -> None:
         """Bring the index up to date with the folder."""
         with self._lock:
@@ -76,6 +80,31 @@ class RunsIndex:
             if fresh.keys() != known.keys() or any(f is not known[n] for n, f in fresh.items()):
                 self._list = RunList(fresh.values())
             self._runs = fresh
+
+    def refresh_run(self, name: str) -> RunFolder | None:
+        """Bring one run up to date with a few `stat` calls; None when it is not there.
+
+        A change makes a new run list, as a full refresh does.
+        """
+        if not is_valid_id(name):
+            return None
+        path = self.root / name
+        with self._lock:
+            known = self._runs.get(name)
+            try:
+                is_folder = stat.S_ISDIR(os.lstat(path).st_mode)  # a link is never a run
+            except OSError:
+                is_folder = False
+            folder = self._refresh_one(name, path, known) if is_folder else None
+            if folder is known:
+                return folder
+            runs = dict(self._runs)
+            if folder is None:
+                del runs[name]
+            else:
+                runs[name] = folder
+            self._runs, self._list = runs, RunList(runs.values())
+            return folder
 
     def _list_folders(self) -> list[tuple[str, Path]]:
         try:

@@ -57,6 +57,9 @@ class SessionsIndex:
         self._ordered = SessionList()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._files)
+
     def refresh(self) -> None:
         """Bring the index up to date with the folder."""
         with self._lock:

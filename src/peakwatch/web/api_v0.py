@@ -103,8 +103,6 @@ async def run_tail(
     limit: Annotated[int, Query(ge=1, le=500, description="Steps to return (1..500).")] = 50,
 ) -> Response:
     workspace = workspace_of(request)
-    if workspace.index_is_stale():
-        await run_in_threadpool(workspace.refresh)
 
     async def render() -> bytes | None:
         rows = await run_in_threadpool(workspace.run_tail, run_id, limit)

@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    app.state.workspace = workspace or Workspace(settings)
+    app.state.workspace = workspace or Workspace(settings, background_refresh=True)
     app.state.rendered = RenderedCache()
     app.include_router(api_v0.router)
     app.include_router(api_v1.router)

@@ -1,0 +1,80 @@
+"""Index refreshes paced by their own cost, so a huge folder never stalls a request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+INLINE_SECONDS = 0.02  # refreshes slower than this run in the background when allowed
+CPU_SHARE = 0.05  # the pause after a refresh is at least its scan time / CPU_SHARE
+PARSE_COST = 20.0  # parsing a changed file costs about as much as this many `stat` calls
+
+
+class Index(Protocol):
+    """An index that re-stats its folder on `refresh` and counts the files it parses."""
+
+    parse_count: int
+
+    def refresh(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class PacedRefresh:
+    """Refreshes an index when the last refresh is older than `max_age`, or longer when slow.
+
+    The pause grows with the scan time (the refresh's duration without the share of files
+    it had to parse), so re-statting a huge folder costs at most CPU_SHARE of a core. A
+    refresh that took more than INLINE_SECONDS makes the next ones run on a background
+    thread (if `background`), while callers go on with the index as it is.
+    """
+
+    def __init__(self, index: Index, max_age: float, *, background: bool) -> None:
+        self._index = index
+        self._max_age = max_age
+        self._background = background
+        self._done_at = 0.0
+        self._took = 0.0
+        self._scan_seconds = 0.0
+        self._lock = threading.Lock()  # guards starting the background thread
+        self._running = threading.Lock()  # one refresh at a time
+        self._thread: threading.Thread | None = None
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two refreshes."""
+        return max(self._max_age, self._scan_seconds / CPU_SHARE)
+
+    def is_stale(self) -> bool:
+        """True when the next call would refresh."""
+        return time.monotonic() - self._done_at >= self.interval
+
+    def __call__(self, *, force: bool = False) -> None:
+        """Refresh now if forced or cheap; start a background refresh if slow; else nothing."""
+        if not force and not self.is_stale():
+            return
+        slow = self._took > INLINE_SECONDS and self._done_at > 0
+        if force or not (slow and self._background):
+            self._run(force)
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(
+                target=self._run, args=(False,), name="peakwatch-index-refresh", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, force: bool) -> None:
+        with self._running:
+            if not force and not self.is_stale():
+                return  # another caller refreshed while this one waited
+            parsed_before = self._index.parse_count
+            started = time.monotonic()
+            self._index.refresh()
+            self._done_at = time.monotonic()
+            self._took = self._done_at - started
+            parsed = min((self._index.parse_count - parsed_before) / max(len(self._index), 1), 1)
+            unchanged = 1.0 - parsed
+            self._scan_seconds = self._took * unchanged / (unchanged + PARSE_COST * parsed)
