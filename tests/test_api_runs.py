@@ -258,3 +258,17 @@ def test_tail_of_a_removed_run_is_not_served_from_cache(
     response = client.get("/runs/native_run/tail")
     assert response.status_code == 404
     assert response.json() == {"detail": "run not found"}
+
+
+def test_whole_run_totals_are_the_same_when_read_in_small_chunks(
+    client: TestClient, runs_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger reads a big backlog in bounded chunks; the totals must not depend on it."""
+    from peakwatch.domain import ledger
+
+    monkeypatch.setattr(ledger, "CHUNK_BYTES", 300)  # a few lines per chunk
+    make_native(runs_root, bars=12)
+    snap = client.get("/runs/native_run/snapshot").json()
+    assert (snap["total_steps"], snap["total_orders"], snap["total_blocked_orders"]) == (12, 12, 3)
+    assert snap["realized_pnl"] == 11.0
+    assert snap["last_event_time"] == "2026-01-01T12:00:11Z"

@@ -13,7 +13,13 @@ from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.run_events import EventsFile, EventsFollower, Located, record_time
+from peakwatch.sources.run_events import (
+    EventsFile,
+    EventsFollower,
+    Located,
+    RecordsRead,
+    record_time,
+)
 
 
 @dataclass(slots=True)
@@ -93,6 +99,7 @@ class RunTotals:
 
 TRUNCATED = "file was truncated or rewritten in place; totals restart from its new content"
 MAX_PROBLEMS = 20
+CHUNK_BYTES = 4 << 20
 
 
 class RunLedger:
@@ -127,19 +134,26 @@ class RunLedger:
                     self._parquet_key = events.key
                 return self._totals
             assert self._follower is not None
-            read = self._follower.read_new()
-            known = [p for p in self._totals.problems if p != self._read_error]
-            if read.reset:
-                self._totals = RunTotals()
-                self._builder = StepBuilder()
-                known = [Problem(events.label, TRUNCATED)] if read.truncated else []
-            self._read_error = read.error  # shown while the file cannot be read, then dropped
-            fresh = [p for p in read.problems if p not in known]
-            if self._read_error is not None:
-                fresh.append(self._read_error)
-            self._totals.problems = (known + fresh)[-MAX_PROBLEMS:]
-            self._fold(read.records)
-            return self._totals
+            while True:  # in bounded chunks: memory stays flat however much was appended
+                before = self._follower.offset
+                read = self._follower.read_new(CHUNK_BYTES)
+                self._apply(read, events)
+                if self._follower.offset == before or read.error or read.missing:
+                    return self._totals
+
+    def _apply(self, read: RecordsRead, events: EventsFile) -> None:
+        """Fold one chunk of appended records, restarting the totals on a reset."""
+        known = [p for p in self._totals.problems if p != self._read_error]
+        if read.reset:
+            self._totals = RunTotals()
+            self._builder = StepBuilder()
+            known = [Problem(events.label, TRUNCATED)] if read.truncated else []
+        self._read_error = read.error  # shown while the file cannot be read, then dropped
+        fresh = [p for p in read.problems if p not in known]
+        if self._read_error is not None:
+            fresh.append(self._read_error)
+        self._totals.problems = (known + fresh)[-MAX_PROBLEMS:]
+        self._fold(read.records)
 
     def _fold(self, records: list[Located]) -> None:
         for located in records:

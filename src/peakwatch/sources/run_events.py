@@ -156,9 +156,17 @@ class EventsFollower:
             self._header = read_first_line(self.events.path)
         self._reader.skip_to_end()
 
-    def read_new(self) -> RecordsRead:
-        """Records appended since the previous call (all of them on the first call)."""
-        appended = self._reader.read_new()
+    @property
+    def offset(self) -> int:
+        """Byte offset of the next unread line."""
+        return self._reader.offset
+
+    def read_new(self, max_bytes: int | None = None) -> RecordsRead:
+        """Records appended since the previous call (all of them on the first call).
+
+        `max_bytes` bounds one call's read (and memory); call again for the rest.
+        """
+        appended = self._reader.read_new(max_bytes)
         result = RecordsRead(
             reset=appended.reset, truncated=appended.truncated, missing=appended.missing
         )
