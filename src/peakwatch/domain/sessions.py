@@ -166,6 +166,11 @@ def session_stats(
     }
 
 
+def started_sessions(files: list[SessionFile]) -> list[SessionFile]:
+    """The files whose record says "started" (cached per registry state, like the totals)."""
+    return _registry_totals(files).started
+
+
 @dataclass(frozen=True, slots=True)
 class _RegistryTotals:
     """What session_stats needs that does not depend on `as_of`."""

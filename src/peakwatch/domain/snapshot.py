@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from peakwatch.contract.models import CONTRACT_VERSION
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.activity import ActivityFilter
 from peakwatch.domain.alerts import AlertQuery, select_alerts
-from peakwatch.domain.runs import count_by_status, run_status
+from peakwatch.domain.runs import RUN_STATUSES, run_status
 from peakwatch.domain.workspace import Workspace
 
 SNAPSHOT_VERSION = "peakwatch.status_snapshot/1"
@@ -167,7 +168,8 @@ def _sessions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any
 
 def _runs(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
     runs = workspace.runs.runs()
-    counts = count_by_status(runs, as_of, workspace.settings.run_stale_seconds)
+    counts: dict[str, int] = dict.fromkeys(RUN_STATUSES, 0)
+    counts.update(Counter(_run_statuses(workspace, as_of).values()))
     recent = workspace.run_list(as_of, limit=10)
     status = "unknown" if not runs else "warn" if counts["stale"] or counts["unknown"] else "ok"
     return status, {
@@ -211,13 +213,41 @@ def _activity(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any
 
 
 def _active_ledgers(workspace: Workspace, as_of: datetime) -> list[tuple[str, dict[str, Any]]]:
-    stale_after = workspace.settings.run_stale_seconds
+    """Totals of the active runs by run id; computed once per snapshot (three panels use it)."""
+    global _LEDGERS_MEMO
+    memo = _LEDGERS_MEMO
+    if memo is not None and memo[0] is workspace and memo[1] is as_of:
+        return memo[2]
+    statuses = _run_statuses(workspace, as_of)
     found = []
     for run in sorted(workspace.runs.runs(), key=lambda r: r.run_id):
-        if run.events is None or run_status(run, as_of, stale_after) != "active":
+        if run.events is None or statuses.get(run.run_id) != "active":
             continue
         found.append((run.run_id, {**workspace.ledger(run), "symbol": _symbol(run)}))
+    _LEDGERS_MEMO = (workspace, as_of, found)
     return found
+
+
+def _run_statuses(workspace: Workspace, as_of: datetime) -> dict[str, str]:
+    """Every run's status at `as_of`; computed once per snapshot.
+
+    A snapshot hands the same `as_of` object to every panel, so the memo is keyed by
+    identity: another snapshot (another `as_of` object) computes afresh.
+    """
+    global _STATUS_MEMO
+    memo = _STATUS_MEMO
+    if memo is not None and memo[0] is workspace and memo[1] is as_of:
+        return memo[2]
+    stale_after = workspace.settings.run_stale_seconds
+    statuses: dict[str, str] = {
+        run.run_id: run_status(run, as_of, stale_after) for run in workspace.runs.runs()
+    }
+    _STATUS_MEMO = (workspace, as_of, statuses)
+    return statuses
+
+
+_STATUS_MEMO: tuple[Workspace, datetime, dict[str, str]] | None = None
+_LEDGERS_MEMO: tuple[Workspace, datetime, list[tuple[str, dict[str, Any]]]] | None = None
 
 
 def _symbol(run: Any) -> str | None:

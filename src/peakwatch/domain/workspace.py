@@ -35,7 +35,12 @@ from peakwatch.domain.ledger import RunLedger, RunTotals
 from peakwatch.domain.pacing import PacedRefresh
 from peakwatch.domain.runs import list_runs, run_status, run_summary
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
-from peakwatch.domain.sessions import filter_sessions, session_detail, session_stats
+from peakwatch.domain.sessions import (
+    filter_sessions,
+    session_detail,
+    session_stats,
+    started_sessions,
+)
 from peakwatch.domain.steps import steps_from_records
 from peakwatch.secrets import redact, redact_text
 from peakwatch.settings import Settings
@@ -285,9 +290,9 @@ class Workspace:
             if status == "active" and run.events is not None:
                 totals = self.ledger(run)
                 found.extend(self._risk_alerts(run, totals))
-        for file in self.sessions.files():
+        for file in started_sessions(self.sessions.files()):
             record = file.record
-            if record is None or (record.status or "").lower() != "started":
+            if record is None:
                 continue
             view = session_detail(
                 file, as_of, self.settings.session_stale_seconds, self.run_last_event

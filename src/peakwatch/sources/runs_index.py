@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,12 +36,12 @@ class RunFolder:
     last_event_time: datetime | None
     events_problem: Problem | None
     alerts_key: FileKey | None
+    last_write: datetime = field(init=False, compare=False)
+    """The newest mtime among meta and events: when the runner last wrote anything."""
 
-    @property
-    def last_write(self) -> datetime:
-        """The newest mtime among meta and events: when the runner last wrote anything."""
+    def __post_init__(self) -> None:
         newest = max(self.meta_key.mtime_ns, self.events.key.mtime_ns if self.events else 0)
-        return datetime.fromtimestamp(newest / 1e9, tz=UTC)
+        object.__setattr__(self, "last_write", datetime.fromtimestamp(newest / 1e9, tz=UTC))
 
     def problems(self) -> list[Problem]:
         """What could not be read in this run's folder."""

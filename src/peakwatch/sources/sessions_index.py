@@ -55,6 +55,8 @@ class SessionsIndex:
         self.link_problems: list[Problem] = []
         self._files: dict[str, SessionFile] = {}
         self._ordered = SessionList()
+        self._problems: list[Problem] = []
+        self._problems_of: SessionList | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -138,7 +140,11 @@ class SessionsIndex:
 
     def problems(self) -> list[Problem]:
         """Unreadable records and folder problems, by file name."""
-        found = [f.problem for f in self._ordered if f.problem is not None]
+        ordered = self._ordered
+        if self._problems_of is not ordered:  # re-collected only when the registry changed
+            self._problems = [f.problem for f in ordered if f.problem is not None]
+            self._problems_of = ordered
+        found = list(self._problems)
         found.extend(self.link_problems)
         if self.root_problem:
             found.append(self.root_problem)
