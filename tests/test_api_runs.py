@@ -260,6 +260,16 @@ def test_tail_of_a_removed_run_is_not_served_from_cache(
     assert response.json() == {"detail": "run not found"}
 
 
+def test_tail_of_a_run_whose_meta_went_is_not_served_from_cache(
+    client: TestClient, runs_root: Path
+) -> None:
+    """Without meta.json a folder is no run, even though its events file is unchanged."""
+    run_dir = make_native(runs_root, bars=2)
+    assert client.get("/runs/native_run/tail").status_code == 200
+    (run_dir / "meta.json").unlink()
+    assert client.get("/runs/native_run/tail").status_code == 404
+
+
 def test_whole_run_totals_are_the_same_when_read_in_small_chunks(
     client: TestClient, runs_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -155,7 +155,7 @@ def test_html_snapshot_is_self_contained(data: Path) -> None:
 def test_a_failing_panel_does_not_take_the_others_down(
     data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(workspace: object, as_of: object) -> None:
+    def broken(inputs: object) -> None:
         raise OSError("disk on fire at /secret/path")
 
     monkeypatch.setattr(snapshot_module, "_alerts", broken)

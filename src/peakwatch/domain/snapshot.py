@@ -12,7 +12,9 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -44,10 +46,42 @@ logger = logging.getLogger("peakwatch")
 Panel = dict[str, Any]
 
 
+@dataclass
+class SnapshotInputs:
+    """What every panel reads: the workspace at `as_of`, with figures shared by several panels."""
+
+    workspace: Workspace
+    as_of: datetime
+
+    @cached_property
+    def run_statuses(self) -> dict[str, str]:
+        """Every run's status at `as_of`, by run id (two panels use it)."""
+        stale_after = self.workspace.settings.run_stale_seconds
+        return {
+            run.run_id: run_status(run, self.as_of, stale_after)
+            for run in self.workspace.runs.runs()
+        }
+
+    @cached_property
+    def active_ledgers(self) -> list[tuple[str, dict[str, Any]]]:
+        """Whole-run totals of the active runs with their symbol, by run id (three panels)."""
+        found = []
+        for run in sorted(self.workspace.runs.runs(), key=lambda r: r.run_id):
+            if run.events is None or self.run_statuses.get(run.run_id) != "active":
+                continue
+            symbol = run.meta.symbol if run.meta else None
+            found.append((run.run_id, {**self.workspace.ledger(run), "symbol": symbol}))
+        return found
+
+
+PanelBuilder = Callable[[SnapshotInputs], tuple[str, dict[str, Any]]]
+
+
 def build_snapshot(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
     """The snapshot body with its `content_sha256`."""
     workspace.refresh()
-    builders: dict[str, Callable[[Workspace, datetime], tuple[str, dict[str, Any]]]] = {
+    inputs = SnapshotInputs(workspace, as_of)
+    builders: dict[str, PanelBuilder] = {
         "activity": _activity,
         "alerts": _alerts,
         "portfolio": _portfolio,
@@ -58,7 +92,7 @@ def build_snapshot(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
         "sessions": _sessions,
         "system": _system,
     }
-    panels = [_panel(panel_id, build, workspace, as_of) for panel_id, build in builders.items()]
+    panels = [_panel(panel_id, build, inputs) for panel_id, build in builders.items()]
     panels.sort(key=lambda panel: panel["id"])
     body: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
@@ -81,14 +115,9 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(_rounded(value), option=orjson.OPT_SORT_KEYS)
 
 
-def _panel(
-    panel_id: str,
-    build: Callable[[Workspace, datetime], tuple[str, dict[str, Any]]],
-    workspace: Workspace,
-    as_of: datetime,
-) -> Panel:
+def _panel(panel_id: str, build: PanelBuilder, inputs: SnapshotInputs) -> Panel:
     try:
-        status, details = build(workspace, as_of)
+        status, details = build(inputs)
     except Exception:  # one failing source must not take the other panels down
         logger.exception("status panel %s failed", panel_id)
         status, details = "error", {"error": "this panel's data source could not be read"}
@@ -108,9 +137,9 @@ def _overall(panels: list[Panel]) -> str:
     return "ok"
 
 
-def _system(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    problems = workspace.problems()
-    roots = {name: path.exists() for name, path in workspace.settings.roots().items()}
+def _system(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    problems = inputs.workspace.problems()
+    roots = {name: path.exists() for name, path in inputs.workspace.settings.roots().items()}
     data_roots = {k: v for k, v in roots.items() if k != "config_path"}
     status = "ok"
     if problems:
@@ -124,8 +153,8 @@ def _system(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]
     }
 
 
-def _safety(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    report = workspace.safety(as_of)
+def _safety(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    report = inputs.workspace.safety(inputs.as_of)
     status = {"LIVE LOCKED": "ok", "LIVE UNLOCKED": "error"}.get(report.verdict, "unknown")
     gating = report.gating
     return status, {
@@ -144,9 +173,9 @@ def _safety(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]
     }
 
 
-def _sessions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    stats = workspace.session_stats(as_of)
-    recent = workspace.session_list(as_of, limit=10, mode=None, status=None)
+def _sessions(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    stats = inputs.workspace.session_stats(inputs.as_of)
+    recent = inputs.workspace.session_list(inputs.as_of, limit=10, mode=None, status=None)
     by_status = stats["by_status"]
     status = "ok"
     if stats["stale_sessions"] or stats["unreadable_files"] or by_status.get("failed"):
@@ -166,11 +195,11 @@ def _sessions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any
     }
 
 
-def _runs(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    runs = workspace.runs.runs()
+def _runs(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    runs = inputs.workspace.runs.runs()
     counts: dict[str, int] = dict.fromkeys(RUN_STATUSES, 0)
-    counts.update(Counter(_run_statuses(workspace, as_of).values()))
-    recent = workspace.run_list(as_of, limit=10)
+    counts.update(Counter(inputs.run_statuses.values()))
+    recent = inputs.workspace.run_list(inputs.as_of, limit=10)
     status = "unknown" if not runs else "warn" if counts["stale"] or counts["unknown"] else "ok"
     return status, {
         "total": len(runs),
@@ -182,8 +211,8 @@ def _runs(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
     }
 
 
-def _alerts(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    selected = select_alerts(workspace.all_alerts(as_of), AlertQuery(), MAX_ROWS)
+def _alerts(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    selected = select_alerts(inputs.workspace.all_alerts(inputs.as_of), AlertQuery(), MAX_ROWS)
     counts = selected["counts"]
     status = "error" if counts["critical"] else "warn" if counts["warning"] else "ok"
     latest = [
@@ -193,9 +222,11 @@ def _alerts(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]
     return status, {"total": selected["total"], "counts": counts, "latest": latest}
 
 
-def _activity(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    not_after_as_of = (as_of, "\U0010ffff", 2**62)  # sorts after every item at as_of
-    items = workspace.activity(ActivityFilter(), limit=MAX_ROWS, before=not_after_as_of).items
+def _activity(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    not_after_as_of = (inputs.as_of, "\U0010ffff", 2**62)  # sorts after every item at as_of
+    items = inputs.workspace.activity(
+        ActivityFilter(), limit=MAX_ROWS, before=not_after_as_of
+    ).items
     latest = [
         {
             "ts": format_utc(item.ts),
@@ -212,50 +243,8 @@ def _activity(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any
     return status, {"latest": latest, "errors_in_latest": errors}
 
 
-def _active_ledgers(workspace: Workspace, as_of: datetime) -> list[tuple[str, dict[str, Any]]]:
-    """Totals of the active runs by run id; computed once per snapshot (three panels use it)."""
-    global _LEDGERS_MEMO
-    memo = _LEDGERS_MEMO
-    if memo is not None and memo[0] is workspace and memo[1] is as_of:
-        return memo[2]
-    statuses = _run_statuses(workspace, as_of)
-    found = []
-    for run in sorted(workspace.runs.runs(), key=lambda r: r.run_id):
-        if run.events is None or statuses.get(run.run_id) != "active":
-            continue
-        found.append((run.run_id, {**workspace.ledger(run), "symbol": _symbol(run)}))
-    _LEDGERS_MEMO = (workspace, as_of, found)
-    return found
-
-
-def _run_statuses(workspace: Workspace, as_of: datetime) -> dict[str, str]:
-    """Every run's status at `as_of`; computed once per snapshot.
-
-    A snapshot hands the same `as_of` object to every panel, so the memo is keyed by
-    identity: another snapshot (another `as_of` object) computes afresh.
-    """
-    global _STATUS_MEMO
-    memo = _STATUS_MEMO
-    if memo is not None and memo[0] is workspace and memo[1] is as_of:
-        return memo[2]
-    stale_after = workspace.settings.run_stale_seconds
-    statuses: dict[str, str] = {
-        run.run_id: run_status(run, as_of, stale_after) for run in workspace.runs.runs()
-    }
-    _STATUS_MEMO = (workspace, as_of, statuses)
-    return statuses
-
-
-_STATUS_MEMO: tuple[Workspace, datetime, dict[str, str]] | None = None
-_LEDGERS_MEMO: tuple[Workspace, datetime, list[tuple[str, dict[str, Any]]]] | None = None
-
-
-def _symbol(run: Any) -> str | None:
-    return run.meta.symbol if run.meta else None
-
-
-def _positions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    ledgers = _active_ledgers(workspace, as_of)
+def _positions(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    ledgers = inputs.active_ledgers
     rows = [
         {
             "run_id": run_id,
@@ -271,8 +260,8 @@ def _positions(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, An
     return status, {"open_positions": len(rows), "positions": rows[:MAX_ROWS]}
 
 
-def _portfolio(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    ledgers = _active_ledgers(workspace, as_of)
+def _portfolio(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    ledgers = inputs.active_ledgers
     if not ledgers:
         return "unknown", {"active_runs": 0}
 
@@ -287,10 +276,10 @@ def _portfolio(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, An
     }
 
 
-def _risk(workspace: Workspace, as_of: datetime) -> tuple[str, dict[str, Any]]:
-    ledgers = _active_ledgers(workspace, as_of)
-    threshold = workspace.settings.drawdown_alert_threshold
-    in_a_row = workspace.settings.blocked_in_a_row_alert
+def _risk(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    ledgers = inputs.active_ledgers
+    threshold = inputs.workspace.settings.drawdown_alert_threshold
+    in_a_row = inputs.workspace.settings.blocked_in_a_row_alert
     drawdowns = [t["drawdown"] for _, t in ledgers if t["drawdown"] is not None]
     worst = min(drawdowns) if drawdowns else None
     blocked_runs = sorted(run_id for run_id, t in ledgers if t["blocked_in_a_row"] >= in_a_row)

@@ -49,7 +49,7 @@ from peakwatch.sources.jsonl_files import TailCache, list_files
 from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import read_tail
-from peakwatch.sources.runs_index import RunFolder, RunsIndex
+from peakwatch.sources.runs_index import META_NAME, RunFolder, RunsIndex
 from peakwatch.sources.safety_config import SafetyConfigRead, read_safety_config
 from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
 
@@ -160,15 +160,20 @@ class Workspace:
                 return steps[-limit:]
             count *= 4
 
-    def run_tail_version(self, run_id: str) -> tuple[Path, FileKey] | None:
-        """What a run's tail depends on, from a few `stat` calls (no read).
+    def run_tail_version(self, run_id: str) -> tuple[Path, FileKey, FileKey] | None:
+        """What a run's tail depends on: a `stat` of its meta and events file, no read.
 
-        None when the run is unknown or has no events file: callers then read the tail.
+        None when the run or either file is not known (or is gone): callers then read the
+        tail, which brings the run up to date. Cheap enough for the event loop.
         """
-        run = self.refresh_run(run_id)
+        run = self.runs.get(run_id)
         if run is None or run.events is None:
             return None
-        return run.events.path, run.events.key
+        meta_key = stat_key(run.path / META_NAME)  # no meta: no longer a run
+        events_key = stat_key(run.events.path)
+        if meta_key is None or events_key is None:
+            return None
+        return run.events.path, meta_key, events_key
 
     def run_events(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
         """The last `limit` raw records of a run as feed items, newest first."""
