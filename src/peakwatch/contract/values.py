@@ -17,6 +17,11 @@ def parse_utc(value: Any) -> datetime | None:
     """
     if value is None:
         return None
+    if type(value) is str:
+        try:  # the usual case, a well-formed timestamp, without the cleanup below
+            return _as_utc(datetime.fromisoformat(value))
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -33,6 +38,12 @@ def parse_utc(value: Any) -> datetime | None:
         return None
     else:
         raise ValueError("not an ISO-8601 timestamp")
+    return _as_utc(parsed)
+
+
+def _as_utc(parsed: datetime) -> datetime:
+    if parsed.tzinfo is UTC:
+        return parsed
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -42,29 +53,24 @@ def format_utc(value: datetime | None) -> str | None:
     """Format an aware datetime as UTC ISO-8601 with a `Z` suffix (fixed, deterministic)."""
     if value is None:
         return None
-    utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}"
-    return text + "Z"
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return utc.isoformat()[:-6] + "Z"  # drop "+00:00"; microseconds only when not zero
 
 
 def to_finite(value: Any) -> float | None:
     """A float, or None for missing, empty, NaN and infinite values."""
-    if value is None or isinstance(value, bool):
-        return None if value is None else float(value)
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
+    if not isinstance(value, float | int | str):  # bool is an int: True is 1.0
+        if value is None:
             return None
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("not a number") from None
-    else:
         raise ValueError("not a number")
+    try:
+        number = float(value)  # text may carry surrounding whitespace
+    except OverflowError:  # an int too large for a float
+        return None
+    except ValueError:
+        if isinstance(value, str) and not value.strip():
+            return None
+        raise ValueError("not a number") from None
     return number if math.isfinite(number) else None
 
 

@@ -109,7 +109,7 @@ class RunLedger:
         self.events = events
         self._totals = RunTotals()
         self._follower = EventsFollower(events) if events.format != "parquet" else None
-        self._parquet_key: object = None
+        self._complete_at: object = None  # the events file's key when last read to its end
         self._builder = StepBuilder()
         self._read_error: Problem | None = None
         self._lock = threading.Lock()
@@ -125,21 +125,36 @@ class RunLedger:
             return replace(self._totals, problems=[])
         return self._totals
 
-    def update(self, events: EventsFile) -> RunTotals:
-        """Catch up with the file (re-reading it if it was replaced) and return the totals."""
+    def update(self, events: EventsFile, max_bytes: int | None = None) -> RunTotals:
+        """Catch up with the file (re-reading it if it was replaced) and return the totals.
+
+        With `max_bytes`, read at most about that much of a backlog and leave the rest for
+        later calls: a background caller's share of a huge run stays bounded.
+        """
         with self._lock:
+            if events.key == self._complete_at:
+                return self._totals
             if events.format == "parquet":
-                if events.key != self._parquet_key:
-                    self._totals = _parquet_totals(events)
-                    self._parquet_key = events.key
+                self._totals = _parquet_totals(events)
+                self._complete_at = events.key
                 return self._totals
             assert self._follower is not None
+            budget = max_bytes
             while True:  # in bounded chunks: memory stays flat however much was appended
                 before = self._follower.offset
-                read = self._follower.read_new(CHUNK_BYTES)
+                chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
+                read = self._follower.read_new(chunk)
                 self._apply(read, events)
-                if self._follower.offset == before or read.error or read.missing:
+                if read.error or read.missing:
                     return self._totals
+                advanced = self._follower.offset - (0 if read.reset else before)
+                if not advanced:
+                    self._complete_at = events.key
+                    return self._totals
+                if budget is not None:
+                    budget -= advanced
+                    if budget <= 0:
+                        return self._totals
 
     def _apply(self, read: RecordsRead, events: EventsFile) -> None:
         """Fold one chunk of appended records, restarting the totals on a reset."""

@@ -48,6 +48,7 @@ from peakwatch.sources.run_events import EventsFile, EventsFollower
 from peakwatch.sources.runs_index import RunFolder
 
 RING_CAPACITY = 20_000
+LEDGER_SLICE_BYTES = 256 << 10  # of a run's backlog read per poll for its totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +257,9 @@ class LiveFeed:
         if follower.key == events.key:
             return []
         follower.key = events.key
-        self.workspace.ledger(run)  # keep whole-run totals and their problems current for health
+        # Bad lines reach health through the run's totals; a huge backlog is read a slice per
+        # poll so that following a run never starves the requests being served meanwhile.
+        self.workspace.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
         return [
             self._emit("activity", item.as_dict(with_payload=False), item.run_id, item.session_id)
             for item in follower.read_new()

@@ -117,8 +117,11 @@ class Workspace:
             limit=limit,
         )
 
-    def ledger(self, run: RunFolder) -> dict[str, Any]:
-        """Whole-run totals, caught up incrementally with the events file."""
+    def ledger(self, run: RunFolder, *, max_bytes: int | None = None) -> dict[str, Any]:
+        """Whole-run totals, caught up incrementally with the events file.
+
+        `max_bytes` bounds how much of a backlog this call reads (see RunLedger.update).
+        """
         if run.events is None:
             view = RunTotals().view()
             view["problems"] = []
@@ -127,7 +130,7 @@ class Workspace:
         if ledger is None or ledger.events.path != run.events.path:
             ledger = RunLedger(run.events)
             self._ledgers[run.run_id] = ledger
-        totals = ledger.update(run.events)
+        totals = ledger.update(run.events, max_bytes)
         view = totals.view()
         view["problems"] = [p.as_dict() for p in totals.problems]
         return view

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -75,7 +76,7 @@ def decode_csv_rows(
     Extra fields go under `_extra_1`, `_extra_2`...; missing fields are None.
     """
     problems: list[Problem] = []
-    columns = _csv_fields(header.data.removeprefix(BOM))
+    columns = _header_fields(header.data.removeprefix(BOM))
     if columns is None:
         return [], [Problem(label, "header is not valid UTF-8 CSV", line=1, offset=header.offset)]
     rows: list[dict[str, str | None]] = []
@@ -93,6 +94,13 @@ def decode_csv_rows(
             row[f"_extra_{extra}"] = value or None
         rows.append(row)
     return rows, problems
+
+
+@functools.lru_cache(maxsize=64)
+def _header_fields(data: bytes) -> tuple[str, ...] | None:
+    """A header line's column names (cached: followers decode line by line against one header)."""
+    fields = _csv_fields(data)
+    return None if fields is None else tuple(fields)
 
 
 def _csv_fields(data: bytes) -> list[str] | None:

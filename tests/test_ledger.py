@@ -1,0 +1,46 @@
+"""Whole-run totals: read in bounded slices when asked to, complete once at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from artifacts import T0, native_bar_events, step_rows, write_csv_events, write_jsonl
+from peakwatch.domain.ledger import RunLedger
+from peakwatch.sources.run_events import EventsFile, find_events_file
+
+
+def events_of(run_dir: Path) -> EventsFile:
+    found = find_events_file(run_dir, run_dir.name)
+    assert found is not None
+    return found
+
+
+def test_a_bounded_update_reads_a_slice_and_later_calls_reach_the_same_totals(
+    tmp_path: Path,
+) -> None:
+    run_dir = tmp_path / "run"
+    write_jsonl(run_dir / "events.jsonl", native_bar_events(40))
+    events = events_of(run_dir)
+    whole = RunLedger(events).update(events)
+    assert whole.total_steps == 40
+
+    sliced = RunLedger(events)
+    first = sliced.update(events, max_bytes=2_000).total_steps
+    assert 0 < first < 40  # a slice, not the whole file
+    calls = 1
+    while sliced.update(events, max_bytes=2_000).total_steps < 40:
+        calls += 1
+        assert calls < 100
+    assert calls > 3
+    assert sliced.update(events).view() == whole.view()
+
+
+def test_totals_follow_an_append_after_being_complete(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    write_csv_events(run_dir.mkdir() or run_dir, step_rows(5, start=T0))
+    events = events_of(run_dir)
+    ledger = RunLedger(events)
+    assert ledger.update(events).total_steps == 5
+    assert ledger.update(events).total_steps == 5  # same file: nothing counted twice
+    write_csv_events(run_dir, step_rows(9, start=T0))  # rewritten longer, same name
+    assert ledger.update(events_of(run_dir)).total_steps == 9
