@@ -6,6 +6,7 @@ never opens a file itself. Each method's cost depends on what it returns.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,7 +173,7 @@ class Workspace:
         run = self.runs.get(run_id)
         if run is None or run.events is None:
             return None
-        meta_key = stat_key(run.path / META_NAME)  # no meta: no longer a run
+        meta_key = stat_key(os.path.join(run.path, META_NAME))  # no meta: no longer a run
         events_key = stat_key(run.events.path)
         if meta_key is None or events_key is None:
             return None

@@ -17,6 +17,13 @@ router = APIRouter()
 
 RunId = Annotated[str, Path(description="The run's folder name under the runs root.")]
 RUN_NOT_FOUND = "run not found"
+TAIL_DEFAULT_LIMIT = 50
+TAIL_MAX_LIMIT = 500
+
+
+def tail_key(run_id: str, limit: int) -> tuple[str, str, int]:
+    """The rendered-cache key of a tail body (web/shortcut.py serves repeats by it)."""
+    return ("tail", run_id, limit)
 
 
 @router.get(
@@ -100,7 +107,9 @@ async def run_snapshot(request: Request, run_id: RunId, as_of: AsOf = None) -> R
 async def run_tail(
     request: Request,
     run_id: RunId,
-    limit: Annotated[int, Query(ge=1, le=500, description="Steps to return (1..500).")] = 50,
+    limit: Annotated[
+        int, Query(ge=1, le=TAIL_MAX_LIMIT, description="Steps to return (1..500).")
+    ] = TAIL_DEFAULT_LIMIT,
 ) -> Response:
     workspace = workspace_of(request)
 
@@ -110,7 +119,7 @@ async def run_tail(
 
     cache: RenderedCache = request.app.state.rendered
     version = workspace.run_tail_version(run_id)
-    body = await cache.body(("tail", run_id, limit), version, render)
+    body = await cache.body(tail_key(run_id, limit), version, render)
     if body is None:
         return not_found(RUN_NOT_FOUND)
     return Response(body, media_type="application/json")

@@ -33,19 +33,20 @@ class RenderedCache:
         """
         if version is None:
             return await render()
-        found = self._get(key, version)
+        found = self.get(key, version)
         if found is not None:
             return found
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            found = self._get(key, version)
+            found = self.get(key, version)
             if found is None:
                 found = await render()
                 if found is not None:
                     self._put(key, version, found)
         return found
 
-    def _get(self, key: Hashable, version: Hashable) -> bytes | None:
+    def get(self, key: Hashable, version: Hashable) -> bytes | None:
+        """The body rendered for `key` at `version`, if it is still here; never renders."""
         item = self._items.get(key)
         if item is None or item[0] != version:
             return None
