@@ -8,7 +8,7 @@ however many new items arrive in the meantime.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -81,7 +81,10 @@ class ActivityItem:
 class ActivitySource(Protocol):
     """A file that contributes items to the feed."""
 
-    source_id: str
+    @property
+    def source_id(self) -> str:
+        """Unique among the sources; breaks ties between equal times."""
+        ...
 
     @property
     def last_write(self) -> datetime:
@@ -127,16 +130,25 @@ class ActivityPage:
     next_cursor: str | None
 
 
+def write_order(source: ActivitySource) -> tuple[datetime, str]:
+    """The order sources are merged in: newest write first (reverse of this key)."""
+    return source.last_write, source.source_id
+
+
 def page_activity(
-    sources: Sequence[ActivitySource],
+    sources: Iterable[ActivitySource],
     *,
     limit: int,
     before: SortKey | None,
     wanted: ActivityFilter,
 ) -> ActivityPage:
-    """The newest `limit` matching items older than `before`, merged over all sources."""
+    """The newest `limit` matching items older than `before`, merged over all sources.
+
+    `sources` come newest write first (see `write_order`): the merge stops at the first
+    source older than a full page, so the rest are never looked at.
+    """
     collected: list[ActivityItem] = []
-    for source in sorted(sources, key=lambda s: (s.last_write, s.source_id), reverse=True):
+    for source in sources:
         if len(collected) >= limit:
             collected.sort(key=lambda item: item.key, reverse=True)
             del collected[limit:]

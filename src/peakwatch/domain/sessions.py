@@ -93,24 +93,10 @@ def session_detail(
     return view
 
 
-_RECORD_VIEWS: dict[str, tuple[SessionFile, dict[str, Any]]] = {}
-MAX_RECORD_VIEWS = 10_000
-
-
 def _record_view(file: SessionFile) -> dict[str, Any]:
-    """The redacted record, dumped once per file state (shared: callers must not modify it).
-
-    Derived alerts ask for the detail of every started session on each call.
-    """
-    cached = _RECORD_VIEWS.get(file.name)
-    if cached is not None and cached[0] is file:
-        return cached[1]
+    """The whole record as JSON values, secrets redacted."""
     assert file.record is not None
-    view = redact(file.record.model_dump(mode="json"))
-    if len(_RECORD_VIEWS) >= MAX_RECORD_VIEWS:
-        _RECORD_VIEWS.clear()
-    _RECORD_VIEWS[file.name] = (file, view)
-    return view
+    return redact(file.record.model_dump(mode="json"))
 
 
 def filter_sessions(

@@ -65,12 +65,14 @@ class SnapshotInputs:
     @cached_property
     def active_ledgers(self) -> list[tuple[str, dict[str, Any]]]:
         """Whole-run totals of the active runs with their symbol, by run id (three panels)."""
+        active = sorted(run_id for run_id, s in self.run_statuses.items() if s == "active")
         found = []
-        for run in sorted(self.workspace.runs.runs(), key=lambda r: r.run_id):
-            if run.events is None or self.run_statuses.get(run.run_id) != "active":
+        for run_id in active:
+            run = self.workspace.runs.get(run_id)
+            if run is None or run.events is None:
                 continue
             symbol = run.meta.symbol if run.meta else None
-            found.append((run.run_id, {**self.workspace.ledger(run), "symbol": symbol}))
+            found.append((run_id, {**self.workspace.ledger(run), "symbol": symbol}))
         return found
 
 

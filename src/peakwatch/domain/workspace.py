@@ -6,7 +6,9 @@ never opens a file itself. Each method's cost depends on what it returns.
 
 from __future__ import annotations
 
+import heapq
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +27,14 @@ from peakwatch.domain.activity import (
     ActivityFilter,
     ActivityItem,
     ActivityPage,
+    ActivitySource,
     SortKey,
     ai_event_item,
     execution_item,
     page_activity,
     run_event_item,
     step_row_item,
+    write_order,
 )
 from peakwatch.domain.ledger import RunLedger, RunTotals
 from peakwatch.domain.pacing import PacedRefresh
@@ -38,8 +42,10 @@ from peakwatch.domain.runs import list_runs, run_status, run_summary
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import (
     filter_sessions,
+    last_sign_of_life,
     session_detail,
     session_stats,
+    session_status,
     started_sessions,
 )
 from peakwatch.domain.steps import steps_from_records
@@ -76,6 +82,7 @@ class Workspace:
         self._ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
         self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         self._safety_read: tuple[Any, SafetyConfigRead] | None = None
+        self._run_sources: tuple[list[RunFolder], list[RunActivity]] = ([], [])
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
         self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
@@ -299,14 +306,13 @@ class Workspace:
             if status == "active" and run.events is not None:
                 totals = self.ledger(run)
                 found.extend(self._risk_alerts(run, totals))
+        ttl = self.settings.session_stale_seconds
         for file in started_sessions(self.sessions.files()):
             record = file.record
             if record is None:
                 continue
-            view = session_detail(
-                file, as_of, self.settings.session_stale_seconds, self.run_last_event
-            )
-            if view["status"] == "stale":
+            if session_status(file, as_of, ttl, self.run_last_event) == "stale":
+                seen, _ = last_sign_of_life(file, self.run_last_event)
                 found.append(
                     derived(
                         "stale_session",
@@ -315,7 +321,7 @@ class Workspace:
                         "Session stopped reporting",
                         "The session is still 'started' in the registry but shows no sign "
                         f"of life for more than {int(self.settings.session_stale_seconds)} s.",
-                        parse_utc(view["last_seen_at"]),
+                        seen,
                         session_id=record.session_id,
                         run_id=record.run_id,
                     )
@@ -367,18 +373,29 @@ class Workspace:
 
     # -- activity ----------------------------------------------------------------------
 
-    def activity_sources(self) -> list[Any]:
-        """Every file that feeds the activity timeline."""
+    def activity_sources(self) -> Iterator[ActivitySource]:
+        """Every file that feeds the activity timeline, newest write first (lazily merged)."""
         self.refresh()
-        sources: list[Any] = [RunActivity(run) for run in self.runs.runs() if run.events]
+        side: list[ActivitySource] = []
         ai_path = self.settings.ai_events_path
         if stat_key(ai_path) is not None:
-            sources.append(JsonlActivity("ai", ai_path, _label(ai_path), self._ai_events))
+            side.append(JsonlActivity("ai", ai_path, _label(ai_path), self._ai_events))
         exec_dir = self.settings.execution_dir
         for name, _ in list_files(exec_dir, ".jsonl"):
             label = f"{_label(exec_dir)}/{name}"
-            sources.append(JsonlActivity(f"exec:{name}", exec_dir / name, label, self._execution))
-        return sources
+            side.append(JsonlActivity(f"exec:{name}", exec_dir / name, label, self._execution))
+        side.sort(key=write_order, reverse=True)
+        return heapq.merge(self._runs_by_write(), side, key=write_order, reverse=True)
+
+    def _runs_by_write(self) -> list[RunActivity]:
+        """The runs with events as feed sources, newest write first; sorted once per run list."""
+        runs = self.runs.runs()
+        if self._run_sources[0] is not runs:
+            ordered = sorted(
+                (RunActivity(run) for run in runs if run.events), key=write_order, reverse=True
+            )
+            self._run_sources = (runs, ordered)
+        return self._run_sources[1]
 
     def activity(
         self, wanted: ActivityFilter, *, limit: int, before: SortKey | None
@@ -386,9 +403,8 @@ class Workspace:
         """A page of the merged timeline, newest first."""
         sources = self.activity_sources()
         if wanted.run_id is not None:
-            sources = [
-                s for s in sources if not isinstance(s, RunActivity) or s.run_id == wanted.run_id
-            ]
+            run_id = wanted.run_id
+            sources = (s for s in sources if not isinstance(s, RunActivity) or s.run_id == run_id)
         return page_activity(sources, limit=limit, before=before, wanted=wanted)
 
     # -- safety ------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class RunsIndex:
         self.link_problems: list[Problem] = []
         self._runs: dict[str, RunFolder] = {}
         self._list = RunList()
+        self._run_problems: tuple[RunList, list[Problem]] = (self._list, [])
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -200,7 +201,10 @@ class RunsIndex:
 
     def problems(self) -> list[Problem]:
         """Unreadable metas and events files, plus folder problems."""
-        found = [p for run in self._runs.values() for p in run.problems()]
+        listed = self._list
+        if self._run_problems[0] is not listed:  # collected once per run list
+            self._run_problems = (listed, [p for run in listed for p in run.problems()])
+        found = list(self._run_problems[1])
         found.extend(self.link_problems)
         if self.root_problem:
             found.append(self.root_problem)
