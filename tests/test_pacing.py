@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from peakwatch.domain.pacing import CPU_SHARE, INLINE_SECONDS, PacedRefresh
+from peakwatch.domain.pacing import CPU_SHARE, HINTED_CPU_SHARE, INLINE_SECONDS, PacedRefresh
 
 
 class FakeIndex:
     """Counts refreshes; each runs `work` and may claim to have parsed files."""
 
-    def __init__(self, work: Callable[[], None] = lambda: None, size: int = 100) -> None:
+    def __init__(
+        self, work: Callable[[], None] = lambda: None, size: int = 100, root: Path | None = None
+    ) -> None:
+        self.root = root or Path("/nonexistent-peakwatch-root")
         self.work = work
         self.size = size
         self.parse_count = 0
@@ -79,3 +83,20 @@ def test_without_background_a_slow_refresh_still_runs_inline() -> None:
     paced._done_at -= paced.interval
     paced()
     assert index.calls == 2
+
+
+def test_a_change_to_the_folder_itself_shortens_the_pause(tmp_path: Path) -> None:
+    """A file added (or renamed into place) is picked up long before the idle pause ends."""
+    index = FakeIndex(lambda: time.sleep(0.05), root=tmp_path)
+    paced = PacedRefresh(index, 0.0, background=False)
+    paced()
+    scan = paced._scan_seconds
+    assert paced.interval >= scan / CPU_SHARE * 0.99
+    paced._done_at -= scan / HINTED_CPU_SHARE * 1.01  # past the hinted pause, not the idle one
+    assert not paced.is_stale(), "an unchanged folder waits for the whole pause"
+    time.sleep(0.01)
+    (tmp_path / "new_session.json").write_text("{}")
+    assert paced.is_stale()
+    paced()
+    assert index.calls == 2
+    assert not paced.is_stale()

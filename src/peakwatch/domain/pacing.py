@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Protocol
 
 INLINE_SECONDS = 0.02  # refreshes slower than this run in the background when allowed
-CPU_SHARE = 0.05  # the pause after a refresh is at least its scan time / CPU_SHARE
+CPU_SHARE = 0.02  # the pause after a refresh is at least its scan time / CPU_SHARE
+HINTED_CPU_SHARE = 0.2  # ... or scan time / HINTED_CPU_SHARE once the folder itself changed
 PARSE_COST = 20.0  # parsing a changed file costs about as much as this many `stat` calls
 
 
@@ -15,6 +18,7 @@ class Index(Protocol):
     """An index that re-stats its folder on `refresh` and counts the files it parses."""
 
     parse_count: int
+    root: Path
 
     def refresh(self) -> None: ...
 
@@ -25,9 +29,11 @@ class PacedRefresh:
     """Refreshes an index when the last refresh is older than `max_age`, or longer when slow.
 
     The pause grows with the scan time (the refresh's duration without the share of files
-    it had to parse), so re-statting a huge folder costs at most CPU_SHARE of a core. A
-    refresh that took more than INLINE_SECONDS makes the next ones run on a background
-    thread (if `background`), while callers go on with the index as it is.
+    it had to parse), so re-statting a huge folder costs at most CPU_SHARE of a core. When
+    the folder itself changed (a file or run folder was added, removed or renamed, which
+    atomic writes do), the pause shrinks to the scan time / HINTED_CPU_SHARE. A refresh
+    that took more than INLINE_SECONDS makes the next ones run on a background thread (if
+    `background`), while callers go on with the index as it is.
     """
 
     def __init__(self, index: Index, max_age: float, *, background: bool) -> None:
@@ -37,6 +43,7 @@ class PacedRefresh:
         self._done_at = 0.0
         self._took = 0.0
         self._scan_seconds = 0.0
+        self._root_state: tuple[int, int] | None = None  # the folder's (inode, mtime) at scan
         self._lock = threading.Lock()  # guards starting the background thread
         self._running = threading.Lock()  # one refresh at a time
         self._thread: threading.Thread | None = None
@@ -48,7 +55,11 @@ class PacedRefresh:
 
     def is_stale(self) -> bool:
         """True when the next call would refresh."""
-        return time.monotonic() - self._done_at >= self.interval
+        age = time.monotonic() - self._done_at
+        if age >= self.interval:
+            return True
+        hinted = max(self._max_age, self._scan_seconds / HINTED_CPU_SHARE)
+        return age >= hinted and self._root_now() != self._root_state
 
     def __call__(self, *, force: bool = False) -> None:
         """Refresh now if forced or cheap; start a background refresh if slow; else nothing."""
@@ -71,6 +82,7 @@ class PacedRefresh:
             if not force and not self.is_stale():
                 return  # another caller refreshed while this one waited
             parsed_before = self._index.parse_count
+            self._root_state = self._root_now()  # before the scan: a change during it counts
             started = time.monotonic()
             self._index.refresh()
             self._done_at = time.monotonic()
@@ -78,3 +90,10 @@ class PacedRefresh:
             parsed = min((self._index.parse_count - parsed_before) / max(len(self._index), 1), 1)
             unchanged = 1.0 - parsed
             self._scan_seconds = self._took * unchanged / (unchanged + PARSE_COST * parsed)
+
+    def _root_now(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self._index.root)
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns
