@@ -44,6 +44,24 @@ def test_runs_list_is_empty_without_runs_folder(client: TestClient) -> None:
     assert client.get("/runs").json() == []
 
 
+def test_runs_list_follows_time_and_new_runs_while_its_body_is_reused(
+    client: TestClient, runs_root: Path
+) -> None:
+    """The rendered list is reused only while the runs and their statuses are the same."""
+    make_native(runs_root, bars=3)  # last event 12:00:02, not ended
+
+    def statuses(as_of: str) -> dict[str, str]:
+        return {r["run_id"]: r["status"] for r in client.get(f"/runs?as_of={as_of}").json()}
+
+    assert statuses("2026-01-01T12:01:00Z") == {"native_run": "active"}
+    assert statuses("2026-01-01T13:00:00Z") == {"native_run": "stale"}
+    assert statuses("2026-01-01T12:01:00Z") == {"native_run": "active"}
+    write_meta(runs_root / "done", "done", ended_at="2026-01-01T12:30:00Z")
+    assert statuses("2026-01-01T12:01:00Z") == {"native_run": "active", "done": "completed"}
+    limited = client.get("/runs?as_of=2026-01-01T12:01:00Z&limit=1").json()
+    assert len(limited) == 1
+
+
 def test_native_run_snapshot_totals_over_whole_run(client: TestClient, runs_root: Path) -> None:
     make_native(runs_root, bars=12)
     snap = client.get("/runs/native_run/snapshot").json()

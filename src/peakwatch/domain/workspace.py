@@ -83,6 +83,7 @@ class Workspace:
         self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         self._safety_read: tuple[Any, SafetyConfigRead] | None = None
         self._run_sources: tuple[list[RunFolder], list[RunActivity]] = ([], [])
+        self._open_runs: tuple[list[RunFolder], list[RunFolder]] = ([], [])
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
         self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
@@ -124,6 +125,18 @@ class Workspace:
             status=status,
             limit=limit,
         )
+
+    def run_list_version(self, as_of: datetime) -> tuple[int, tuple[str, ...]]:
+        """What `run_list` at `as_of` depends on: the run list's generation and the statuses
+        that move with time (runs neither ended nor unknown), without building the list."""
+        self.refresh()
+        runs = self.runs.runs()
+        if self._open_runs[0] is not runs:
+            open_runs = [r for r in runs if r.meta is not None and r.meta.ended_at is None]
+            self._open_runs = (runs, open_runs)
+        stale_after = self.settings.run_stale_seconds
+        statuses = tuple(run_status(run, as_of, stale_after) for run in self._open_runs[1])
+        return runs.generation, statuses
 
     def ledger(self, run: RunFolder, *, max_bytes: int | None = None) -> dict[str, Any]:
         """Whole-run totals, caught up incrementally with the events file.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +51,17 @@ class RunFolder:
 
 
 class RunList(list[RunFolder]):
-    """A list of runs handed out by RunsIndex.runs(); the index never changes it after."""
+    """A list of runs handed out by RunsIndex.runs(); the index never changes it after.
+
+    `generation` is unique per list: equal generations mean the same runs in the same state.
+    """
+
+    def __init__(self, runs: Iterable[RunFolder] = ()) -> None:
+        super().__init__(runs)
+        self.generation = next(_GENERATIONS)
+
+
+_GENERATIONS = itertools.count(1)
 
 
 class RunsIndex:
@@ -187,7 +199,7 @@ class RunsIndex:
             return None, result
         return result, None
 
-    def runs(self) -> list[RunFolder]:
+    def runs(self) -> RunList:
         """Every run folder currently on disk (unordered).
 
         The same RunList object is returned until a run appears, changes or goes, so what

@@ -65,10 +65,17 @@ async def runs(
     if moment is None:
         return invalid_as_of()
     workspace = workspace_of(request)
-    found = await run_in_threadpool(
-        workspace.run_list, moment, mode=mode, status=status, limit=limit
-    )
-    return json_response(found)
+
+    async def render() -> bytes:
+        found = await run_in_threadpool(
+            workspace.run_list, moment, mode=mode, status=status, limit=limit
+        )
+        return json_bytes(found)
+
+    cache: RenderedCache = request.app.state.rendered
+    version = await run_in_threadpool(workspace.run_list_version, moment)
+    body = await cache.body(("runs", mode, status, limit), version, render)
+    return Response(body, media_type="application/json")
 
 
 @router.get(
