@@ -13,15 +13,14 @@ from _bootstrap import ensure_importable
 
 ensure_importable()
 
-from peakwatch.cli import add_serve_flags, serve_overrides  # noqa: E402
-from peakwatch.server import serve  # noqa: E402
+from peakwatch.cli import add_serve_flags, serve_from_args  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Live Web Dashboard v0 (watch-only).")
     add_serve_flags(parser, home="runs")
     args = parser.parse_args()
-    return serve(serve_overrides(args), reload=args.reload, scrub=args.scrub_secret_env)
+    return serve_from_args(args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from artifacts import T0, native_bar_events, step_rows, write_csv_events, write_jsonl
+from artifacts import (
+    T0,
+    native_bar_events,
+    step_rows,
+    write_csv_events,
+    write_jsonl,
+    write_parquet_events,
+)
 from peakwatch.domain.ledger import RunLedger
 from peakwatch.sources.run_events import EventsFile, find_events_file
 
@@ -44,3 +51,17 @@ def test_totals_follow_an_append_after_being_complete(tmp_path: Path) -> None:
     assert ledger.update(events).total_steps == 5  # same file: nothing counted twice
     write_csv_events(run_dir, step_rows(9, start=T0))  # rewritten longer, same name
     assert ledger.update(events_of(run_dir)).total_steps == 9
+
+
+def test_a_bounded_update_leaves_a_big_parquet_file_to_an_unbounded_one(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    write_parquet_events(run_dir, step_rows(300, start=T0))
+    events = events_of(run_dir)
+    ledger = RunLedger(events)
+    assert ledger.update(events, max_bytes=events.key.size - 1).total_steps == 0
+    assert ledger.update(events, max_bytes=events.key.size).total_steps == 300
+    write_parquet_events(run_dir, step_rows(400, start=T0))
+    rewritten = events_of(run_dir)
+    assert ledger.update(rewritten, max_bytes=256).total_steps == 300  # stale, not re-summed
+    assert ledger.update(rewritten).total_steps == 400

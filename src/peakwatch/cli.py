@@ -55,6 +55,13 @@ def add_serve_flags(parser: argparse.ArgumentParser, *, home: str = "operator") 
     )
     parser.add_argument("--reload", action="store_true", help="restart when the code changes")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes (default 1; each keeps its own caches and live feed)",
+    )
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="permit a non-loopback --host (shows a warning on every page)",
@@ -118,11 +125,16 @@ def serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    """`peakwatch serve`."""
+def serve_from_args(args: argparse.Namespace) -> int:
+    """Run the server as the launcher flags say (`peakwatch serve` and both scripts)."""
     from peakwatch.server import serve
 
-    return serve(serve_overrides(args), reload=args.reload, scrub=args.scrub_secret_env)
+    return serve(
+        serve_overrides(args),
+        reload=args.reload,
+        scrub=args.scrub_secret_env,
+        workers=args.workers,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the dashboard (read-only)")
     add_serve_flags(serve)
-    serve.set_defaults(handler=run_serve)
+    serve.set_defaults(handler=serve_from_args)
     for name, help_text in (
         ("demo", "write realistic artifacts from a simulated AI paper-trading runner"),
         ("audit", "export the safety proof: is live trading locked?"),

@@ -56,6 +56,14 @@ def check_bind(settings: Settings) -> None:
         probe.close()
 
 
+def check_workers(workers: int, reload: bool) -> None:
+    """One or more processes; auto-reload restarts a single one."""
+    if workers < 1:
+        raise StartError(f"--workers must be at least 1, not {workers}.")
+    if workers > 1 and reload:
+        raise StartError("--reload runs one process: leave out --workers or --reload.")
+
+
 def urls(settings: Settings) -> list[str]:
     """The URLs worth opening, for the start banner."""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -63,9 +71,12 @@ def urls(settings: Settings) -> list[str]:
     return [f"{base}/", f"{base}/docs", f"{base}/health"]
 
 
-def serve(overrides: dict[str, Any], *, reload: bool = False, scrub: bool = False) -> int:
+def serve(
+    overrides: dict[str, Any], *, reload: bool = False, scrub: bool = False, workers: int = 1
+) -> int:
     """Run the server until Ctrl-C; return the process exit code."""
     try:
+        check_workers(workers, reload)
         scrubbed = check_environment(scrub)
         settings = load_settings(overrides)
         check_bind(settings)
@@ -93,6 +104,7 @@ def serve(overrides: dict[str, Any], *, reload: bool = False, scrub: bool = Fals
         host=settings.host,
         port=settings.port,
         reload=reload,
+        workers=workers,
         reload_dirs=[os.path.dirname(os.path.dirname(__file__))] if reload else None,
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,

@@ -129,12 +129,15 @@ class RunLedger:
         """Catch up with the file (re-reading it if it was replaced) and return the totals.
 
         With `max_bytes`, read at most about that much of a backlog and leave the rest for
-        later calls: a background caller's share of a huge run stays bounded.
+        later calls: a background caller's share of a huge run stays bounded. A Parquet file
+        larger than `max_bytes` is then not summed at all (it can only be summed whole).
         """
         with self._lock:
             if events.key == self._complete_at:
                 return self._totals
-            if events.format == "parquet":
+            if events.format == "parquet":  # rewritten as a whole: summed again as a whole
+                if max_bytes is not None and events.key.size > max_bytes:
+                    return self._totals  # too big for a bounded caller; a request sums it
                 self._totals = _parquet_totals(events)
                 self._complete_at = events.key
                 return self._totals

@@ -48,7 +48,7 @@ from peakwatch.sources.run_events import EventsFile, EventsFollower
 from peakwatch.sources.runs_index import RunFolder
 
 RING_CAPACITY = 20_000
-LEDGER_SLICE_BYTES = 256 << 10  # of a run's backlog read per poll for its totals
+LEDGER_SLICE_BYTES = 128 << 10  # of a run's backlog read per poll for its totals
 
 
 @dataclass(frozen=True, slots=True)
