@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             snapshot_exists = has_route(server, snapshot.PATH)
             bodies = tail.run(server, big, sizes, report)
             memory.run(server, big, report, snapshot_exists)
-            throughput.run(server, bodies["jsonl"], work, sizes, report)
+            throughput.run(server, big.roots, bodies["jsonl"], work, sizes, report)
         shutil.rmtree(work / "big")
         index = indexes.prepare(work, sizes)
         report.add(

@@ -153,11 +153,13 @@ class Server:
 
 
 @contextmanager
-def serve(app: str, env: dict[str, str] | None = None, *, factory: bool = True) -> Iterator[Server]:
+def serve(
+    app: str, env: dict[str, str] | None = None, *, factory: bool = True, workers: int = 1
+) -> Iterator[Server]:
     """Run `uvicorn <app>` in a subprocess until the block ends (SIGINT, then kill)."""
     port = free_port()
     cmd = [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--log-level", "warning", "--no-access-log"]
+    cmd += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     if factory:
         cmd.append("--factory")
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
@@ -189,12 +191,12 @@ def _wait_up(proc: subprocess.Popen[bytes], base: str) -> None:
 
 
 @contextmanager
-def peakwatch(roots: dict[str, Path], **settings: Any) -> Iterator[Server]:
+def peakwatch(roots: dict[str, Path], *, workers: int = 1, **settings: Any) -> Iterator[Server]:
     """The peakwatch app over `roots`, configured like `peakwatch serve` does it."""
     overrides = {name: str(path) for name, path in roots.items()}
     overrides.update(settings)
     env = {"PEAKWATCH_SETTINGS_JSON": json.dumps(overrides)}
-    with serve("peakwatch.web.factory:app_from_environment", env) as server:
+    with serve("peakwatch.web.factory:app_from_environment", env, workers=workers) as server:
         yield server
 
 

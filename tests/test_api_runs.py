@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from artifacts import (
     T0,
     native_bar_events,
+    native_event,
     step_rows,
     write_csv_events,
     write_jsonl,
@@ -263,6 +264,25 @@ def test_tail_shows_a_rewritten_peak_trade_file(
     assert [r["step"] for r in client.get(f"/runs/{fmt}_run/tail?limit=50").json()] == list(
         range(8)
     )
+
+
+def test_tail_finds_its_steps_among_many_events_per_step(
+    client: TestClient, runs_root: Path
+) -> None:
+    """Steps with far more events than usual: the tail reads further back until it has them."""
+    events = []
+    for index, event in enumerate(native_bar_events(40)):
+        events.append({**event, "seq": index * 30})
+        for extra in range(1, 25):  # chatter between the bar's events
+            chatter = native_event(index * 30 + extra, "note", T0, msg="thinking")
+            events.append(chatter)
+    run_dir = runs_root / "chatty"
+    write_meta(run_dir, "chatty")
+    write_jsonl(run_dir / "events.jsonl", events)
+    rows = client.get("/runs/chatty/tail?limit=30").json()
+    assert len(rows) == 30
+    assert rows[0]["ts_bar"] == "2026-01-01T12:00:10Z"
+    assert rows[-1]["ts_bar"] == "2026-01-01T12:00:39Z"
 
 
 def test_tail_of_a_removed_run_is_not_served_from_cache(

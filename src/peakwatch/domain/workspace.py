@@ -176,13 +176,15 @@ class Workspace:
             return None
         if run.events is None:
             return []
-        count = limit if run.events.format != "jsonl" else limit * 8
+        # A native step is about six events (market, decision, risk, order, fill, position);
+        # read a little more than that from the end, and twice as much while it falls short.
+        count = limit if run.events.format != "jsonl" else limit * 6 + 64
         while True:
             read = read_tail(run.events, count)
             steps = steps_from_records(read.records)
             if len(steps) >= limit or read.exhausted or count >= limit * 512:
                 return steps[-limit:]
-            count *= 4
+            count *= 2
 
     def run_tail_version(self, run_id: str) -> tuple[Path, FileKey, FileKey] | None:
         """What a run's tail depends on: a `stat` of its meta and events file, no read.
