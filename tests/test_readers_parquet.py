@@ -175,3 +175,29 @@ def test_sum_reads_only_requested_columns(
     assert problems == [Problem("r/e", "column 'risk_reasons' is not numeric")]
     cols = ["orders_filled", "realized_pnl", "risk_allowed"]
     assert spied_groups == [(0, cols), (1, cols)]
+
+
+def test_a_big_footer_is_parsed_once_and_a_new_footer_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of row groups make a big footer; the same bytes give the same metadata."""
+    from peakwatch.sources import parquet_tail
+
+    path = tmp_path / "events.parquet"
+    write_events(path, 4000, 2)
+    assert pq.read_metadata(path).serialized_size >= parquet_tail.BIG_FOOTER
+    parses = []
+    real = pq.read_metadata
+    monkeypatch.setattr(pq, "read_metadata", lambda *a, **k: parses.append(1) or real(*a, **k))
+    first = tail_parquet(path, 3, "e.parquet")
+    assert [row["step"] for row in first.rows] == [3997, 3998, 3999]
+    assert tail_parquet(path, 3, "e.parquet") == first
+    assert sum_parquet_columns(path, ["step"], "e.parquet")[1] == 4000
+    assert len(parses) == 1
+    write_events(path, 4002, 2)  # rewritten: a new footer
+    assert [row["step"] for row in tail_parquet(path, 2, "e.parquet").rows] == [4000, 4001]
+    assert len(parses) == 2
+    with path.open("r+b") as f:  # a damaged footer is reported, not served from the cache
+        f.seek(-200, 2)
+        f.write(b"\xff" * 100)
+    assert tail_parquet(path, 2, "e.parquet").problems == [Problem("e.parquet", UNREADABLE)]
