@@ -256,10 +256,12 @@ class LiveFeed:
                 return []
         if follower.key == events.key:
             return []
+        rewritten_or_grew = follower.key is None or follower.key[:2] != events.key[:2]
         follower.key = events.key
-        # Bad lines reach health through the run's totals; a huge backlog is read a slice per
-        # poll so that following a run never starves the requests being served meanwhile.
-        self.workspace.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
+        if rewritten_or_grew:  # not for a bare mtime change: nothing new to count
+            # Bad lines reach health through the run's totals; a huge backlog is read a slice
+            # per poll so that following a run never starves the requests served meanwhile.
+            self.workspace.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
         return [
             self._emit("activity", item.as_dict(with_payload=False), item.run_id, item.session_id)
             for item in follower.read_new()
