@@ -24,7 +24,7 @@ from peakwatch.contract.models import CONTRACT_VERSION
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.activity import ActivityFilter
 from peakwatch.domain.alerts import AlertQuery, select_alerts
-from peakwatch.domain.runs import RUN_STATUSES, run_status
+from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
 
 SNAPSHOT_VERSION = "peakwatch.status_snapshot/1"
@@ -56,11 +56,7 @@ class SnapshotInputs:
     @cached_property
     def run_statuses(self) -> dict[str, str]:
         """Every run's status at `as_of`, by run id (two panels use it)."""
-        stale_after = self.workspace.settings.run_stale_seconds
-        return {
-            run.run_id: run_status(run, self.as_of, stale_after)
-            for run in self.workspace.runs.runs()
-        }
+        return self.workspace.run_statuses(self.as_of)
 
     @cached_property
     def active_ledgers(self) -> list[tuple[str, dict[str, Any]]]:

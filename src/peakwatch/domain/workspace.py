@@ -56,12 +56,21 @@ from peakwatch.sources.jsonl_files import TailCache, list_files
 from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import read_tail
-from peakwatch.sources.runs_index import META_NAME, RunFolder, RunsIndex
+from peakwatch.sources.runs_index import META_NAME, RunFolder, RunList, RunsIndex
 from peakwatch.sources.safety_config import SafetyConfigRead, read_safety_config
 from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
 
 STORE_ALERT_DAYS = 7
 RUN_ALERTS_SCAN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAndSettled:
+    """One run list split: open runs (status moves with time) and settled statuses by id."""
+
+    generation: int
+    open: list[RunFolder]
+    settled: dict[str, str]
 
 
 def utc_now() -> datetime:
@@ -83,7 +92,7 @@ class Workspace:
         self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         self._safety_read: tuple[Any, SafetyConfigRead] | None = None
         self._run_sources: tuple[list[RunFolder], list[RunActivity]] = ([], [])
-        self._open_runs: tuple[list[RunFolder], list[RunFolder]] = ([], [])
+        self._open_and_settled = OpenAndSettled(0, [], {})
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
         self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
@@ -131,12 +140,32 @@ class Workspace:
         that move with time (runs neither ended nor unknown), without building the list."""
         self.refresh()
         runs = self.runs.runs()
-        if self._open_runs[0] is not runs:
-            open_runs = [r for r in runs if r.meta is not None and r.meta.ended_at is None]
-            self._open_runs = (runs, open_runs)
         stale_after = self.settings.run_stale_seconds
-        statuses = tuple(run_status(run, as_of, stale_after) for run in self._open_runs[1])
+        statuses = tuple(run_status(run, as_of, stale_after) for run in self._split(runs).open)
         return runs.generation, statuses
+
+    def run_statuses(self, as_of: datetime) -> dict[str, str]:
+        """Every run's status at `as_of` by run id; only open runs are evaluated afresh."""
+        split = self._split(self.runs.runs())
+        stale_after = self.settings.run_stale_seconds
+        statuses = dict(split.settled)
+        statuses.update((run.run_id, run_status(run, as_of, stale_after)) for run in split.open)
+        return statuses
+
+    def _split(self, runs: RunList) -> OpenAndSettled:
+        """The runs split by whether their status can change with time; once per run list."""
+        if self._open_and_settled.generation != runs.generation:
+            open_runs = []
+            settled = {}
+            for run in runs:
+                if run.meta is None:
+                    settled[run.run_id] = "unknown"
+                elif run.meta.ended_at is not None:
+                    settled[run.run_id] = "completed"
+                else:
+                    open_runs.append(run)
+            self._open_and_settled = OpenAndSettled(runs.generation, open_runs, settled)
+        return self._open_and_settled
 
     def ledger(self, run: RunFolder, *, max_bytes: int | None = None) -> dict[str, Any]:
         """Whole-run totals, caught up incrementally with the events file.
@@ -304,7 +333,7 @@ class Workspace:
         derived = alerts_domain.derived_alert
         found: list[alerts_domain.Alert] = []
         stale_after = self.settings.run_stale_seconds
-        for run in self.runs.runs():
+        for run in self._split(self.runs.runs()).open:  # only these can be stale or active
             status = run_status(run, as_of, stale_after)
             if status == "stale":
                 found.append(
