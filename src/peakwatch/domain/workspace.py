@@ -91,7 +91,7 @@ class Workspace:
         self._ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
         self._execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         self._safety_read: tuple[Any, SafetyConfigRead] | None = None
-        self._run_sources: tuple[list[RunFolder], list[RunActivity]] = ([], [])
+        self._run_sources: tuple[int, list[RunActivity]] = (0, [])
         self._open_and_settled = OpenAndSettled(0, [], {})
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
@@ -434,11 +434,11 @@ class Workspace:
     def _runs_by_write(self) -> list[RunActivity]:
         """The runs with events as feed sources, newest write first; sorted once per run list."""
         runs = self.runs.runs()
-        if self._run_sources[0] is not runs:
+        if self._run_sources[0] != runs.generation:
             ordered = sorted(
                 (RunActivity(run) for run in runs if run.events), key=write_order, reverse=True
             )
-            self._run_sources = (runs, ordered)
+            self._run_sources = (runs.generation, ordered)
         return self._run_sources[1]
 
     def activity(
