@@ -21,7 +21,6 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ import httpx
 import pytest
 
 from artifacts import native_bar_events, native_event, session_record, write_jsonl, write_session
-from live_server import free_port, running_server
+from live_server import running_server, serve_subprocess
 from peakwatch.producer import RunWriter
 from peakwatch.producer.atomic import write_bytes_atomic
 from peakwatch.settings import Settings
@@ -686,13 +685,8 @@ class Served:
 @contextlib.contextmanager
 def serve_process(roots: Path) -> Iterator[Served]:
     """`peakwatch serve` as a subprocess over data roots in `roots`, on a free port."""
-    port = free_port()
     (roots / "peakwatch.toml").write_text("poll_interval_seconds = 0.1\nkeepalive_seconds = 1.0\n")
-    command = [
-        str(Path(sys.executable).with_name("peakwatch")),
-        "serve",
-        "--port",
-        str(port),
+    flags = [
         "--base-runs-dir",
         str(roots / "live_runs"),
         "--sessions-dir",
@@ -706,25 +700,8 @@ def serve_process(roots: Path) -> Iterator[Served]:
         "--config",
         str(roots / "config" / "config.toml"),
     ]
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    log = (roots / "serve.log").open("wb")
-    process = subprocess.Popen(command, cwd=roots, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            assert process.poll() is None, (roots / "serve.log").read_text()
-            assert time.monotonic() < deadline, "peakwatch serve did not start"
-            time.sleep(0.1)
+    with serve_subprocess(roots, flags, roots / "serve.log") as (process, base):
         yield Served(process, base, roots)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
-        log.close()
 
 
 def test_graceful_shutdown_with_open_streams(roots: Path) -> None:

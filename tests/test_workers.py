@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from artifacts import native_bar_events, session_record, write_jsonl, write_meta, write_session
-from live_server import free_port
+from live_server import serve_subprocess
 
 AS_OF = "2026-01-01T12:30:00Z"
 PATHS = [
@@ -29,31 +28,9 @@ PATHS = [
 
 @contextlib.contextmanager
 def serve_workers(roots: Path, workers: int) -> Iterator[str]:
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("peakwatch")), "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    log = (roots.parent / "serve.log").open("wb")
-    process = subprocess.Popen(command, cwd=roots, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            assert process.poll() is None, (roots.parent / "serve.log").read_text()
-            assert time.monotonic() < deadline, "peakwatch serve --workers did not start"
-            time.sleep(0.1)
+    flags = ["--workers", str(workers)]
+    with serve_subprocess(roots, flags, roots.parent / "serve.log") as (_, base):
         yield base
-    finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(15)
-        if process.poll() is None:
-            process.kill()
-            process.wait(5)
-        log.close()
 
 
 def stream_boot_id(base: str) -> str:

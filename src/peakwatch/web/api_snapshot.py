@@ -32,6 +32,7 @@ SNAPSHOT_CSP = (
         "content_sha256 over the body: identical data and as_of give identical bytes."
     ),
     response_model=schemas.StatusSnapshot,
+    responses=schemas.INVALID_REQUEST,
 )
 async def snapshot_json(request: Request, as_of: AsOf = None) -> Response:
     moment = resolve_as_of(as_of)
@@ -47,6 +48,7 @@ async def snapshot_json(request: Request, as_of: AsOf = None) -> Response:
     summary="Deterministic status snapshot (self-contained HTML)",
     description="The same snapshot as one HTML file with inline CSS and no script; opens offline.",
     response_class=Response,
+    responses=schemas.INVALID_REQUEST,
 )
 async def snapshot_html(request: Request, as_of: AsOf = None) -> Response:
     moment = resolve_as_of(as_of)
@@ -69,6 +71,7 @@ async def snapshot_html(request: Request, as_of: AsOf = None) -> Response:
         "gate, whether a confirm token is present and required (never its value), risk caps, "
         "verdict and reasons. A missing or unreadable config gives UNKNOWN, never LOCKED."
     ),
+    responses=schemas.INVALID_REQUEST,
 )
 async def safety(request: Request, as_of: AsOf = None) -> Response:
     moment = resolve_as_of(as_of)
