@@ -28,6 +28,6 @@ def settings(roots: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """A test client over the app (Host header `testserver`)."""
-    with TestClient(create_app(settings)) as test_client:
+    """A test client over the app (Host header `localhost`: the app refuses other names)."""
+    with TestClient(create_app(settings), base_url="http://localhost") as test_client:
         yield test_client

@@ -268,7 +268,7 @@ def app(world: dict[str, Any]) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as test_client:
         yield test_client
 
 
@@ -757,7 +757,7 @@ def test_file_symlinks_out_of_a_root_are_not_read(tmp_path: Path) -> None:
     (base / "logs" / "execution" / "link.jsonl").symlink_to(outside["json_secret"])
     (base / "live_runs" / "alerts" / "alerts_2999-01-01.jsonl").symlink_to(outside["secret"])
     leaked = []
-    with TestClient(create_app(settings_for(base))) as test_client:
+    with TestClient(create_app(settings_for(base)), base_url="http://localhost") as test_client:
         for path in (
             "/runs",
             "/runs/file_links/snapshot",
@@ -860,7 +860,7 @@ def test_unexpected_exceptions_are_not_echoed(world: dict[str, Any]) -> None:
     workspace = app.state.workspace
     for name in ("run_list", "run_snapshot", "session_list", "activity", "all_alerts", "health"):
         setattr(workspace, name, explode)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as test_client:
         for path in (
             "/runs",
             f"/runs/{RUN_ID}/snapshot",
@@ -903,6 +903,7 @@ def test_validation_errors_do_not_echo_input(client: TestClient) -> None:
         "",
         "[::2]:8000",
         "0.0.0.0:8000",
+        "testserver",  # a bare name a local search domain could resolve to an attacker
     ],
 )
 def test_forged_host_gets_400(client: TestClient, host: str) -> None:
@@ -930,7 +931,7 @@ def test_forged_host_on_real_server(live: str) -> None:
 
 def test_allowed_host_adds_names(world: dict[str, Any]) -> None:
     settings = world["settings"].with_overrides(allowed_hosts=("dash.lan", "Box.Internal"))
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), base_url="http://localhost") as test_client:
         for host in ("dash.lan", "dash.lan:8000", "box.internal:9", "localhost:8000"):
             assert test_client.get("/health", headers={"Host": host}).status_code == 200, host
         for host in ("evil.example", "dash.lan.evil.example", "sub.dash.lan"):
@@ -1155,7 +1156,7 @@ def xss_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
     base = tmp_path_factory.mktemp("xss") / "data"
     base.mkdir()
     ids = build_xss_world(base)
-    with TestClient(create_app(settings_for(base))) as test_client:
+    with TestClient(create_app(settings_for(base)), base_url="http://localhost") as test_client:
         yield test_client, ids
 
 
@@ -1426,7 +1427,9 @@ def test_full_exercise_leaves_data_byte_identical(tmp_path: Path) -> None:
         assert http.get("/api/live/status/snapshot.html").status_code == 200
         for method in WRITE_METHODS:
             http.request(method, f"/runs/{RUN_ID}/snapshot", content=b"x")
-    with TestClient(create_app(settings_for(tmp_path / "xss" / "data"))) as xss:
+    with TestClient(
+        create_app(settings_for(tmp_path / "xss" / "data")), base_url="http://localhost"
+    ) as xss:
         for path in xss_pages(ids):
             xss.get(path)
     after = listing(tmp_path)
@@ -1471,7 +1474,9 @@ def test_data_files_are_opened_read_only(
     monkeypatch.setattr(builtins, "open", guarded_open)
     monkeypatch.setattr(io, "open", guarded_io_open)
     monkeypatch.setattr(os, "open", guarded_os_open)
-    with TestClient(create_app(world["settings"]), raise_server_exceptions=False) as fresh:
+    with TestClient(
+        create_app(world["settings"]), raise_server_exceptions=False, base_url="http://localhost"
+    ) as fresh:
         for path in sweep_paths(app):
             fresh.get(path)
     assert not writes, writes

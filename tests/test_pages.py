@@ -97,7 +97,7 @@ def xss(roots: Path) -> Path:
 
 
 def app_client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         yield client
 
 

@@ -220,7 +220,14 @@ DATA_ROOT = Path(tempfile.mkdtemp(prefix="peakwatch-schema-")) / "data"
 DATA_ROOT.mkdir()
 atexit.register(shutil.rmtree, DATA_ROOT.parent, True)
 # The app reads lazily, so it can exist (and serve its document) before the data does.
-APP = create_app(load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=DATA_ROOT))
+# Schemathesis calls it with the Host header `testserver`, allowed here as --allowed-host does.
+APP = create_app(
+    load_settings(
+        {"index_max_age_seconds": 0.0, "allowed_hosts": ("testserver",)},
+        environ={},
+        cwd=DATA_ROOT,
+    )
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path="/api/stream")
 
 
@@ -295,7 +302,7 @@ def test_known_artifacts_match_their_schema(
 
 def test_stream_answers_text_event_stream(rich_app: FastAPI) -> None:
     """The stream is declared in the document and answers as SSE (HEAD ends at once)."""
-    with TestClient(rich_app) as client:
+    with TestClient(rich_app, base_url="http://localhost") as client:
         document = client.get("/openapi.json").json()
         assert "get" in document["paths"]["/api/stream"]
         response = client.head("/api/stream")
@@ -305,7 +312,7 @@ def test_stream_answers_text_event_stream(rich_app: FastAPI) -> None:
 
 def test_documented_shapes_name_what_the_rich_data_returns(rich_app: FastAPI) -> None:
     """Every documented field is present in real answers (the schema is not aspirational)."""
-    with TestClient(rich_app) as client:
+    with TestClient(rich_app, base_url="http://localhost") as client:
         document = client.get("/openapi.json").json()
         runs = client.get("/runs").json()
         snapshot = client.get("/runs/native_1/snapshot").json()

@@ -83,7 +83,8 @@ def build_data(base: Path) -> None:
 
 def client_for(base: Path) -> TestClient:
     return TestClient(
-        create_app(load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=base))
+        create_app(load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=base)),
+        base_url="http://localhost",
     )
 
 

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 HEAD_FLAG = "peakwatch.head_request"
-LOCAL_HOST_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "testserver"})
+LOCAL_HOST_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 # A Host header: a name or an IPv4 address, or a bracketed IPv6 address, and an optional port.
 _HOST_HEADER = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::[0-9]{1,5})?")
 INTERNAL_ERROR = b"internal error; see the server log"
