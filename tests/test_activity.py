@@ -146,3 +146,27 @@ def test_secret_flags_in_messages_are_redacted(client: TestClient, roots: Path) 
         assert response.status_code == 200
         assert "SEKRET123" not in response.text, url
     assert "--api-key=[redacted]" in client.get("/api/activity").text
+
+
+def test_bad_lines_in_side_files_are_on_health_until_fixed(client: TestClient, roots: Path) -> None:
+    """AI events, execution telemetry and the alert store: which file, which line, what is wrong."""
+    good_ai = {"v": 1, "ts_utc": "2026-01-01T12:00:00Z", "event": "decision", "decision": "buy"}
+    ai = write_jsonl(roots / "logs" / "ai" / "ai_events.jsonl", [good_ai])
+    with ai.open("a") as handle:
+        handle.write("{not json\n")
+    execution = roots / "logs" / "execution" / "orders.jsonl"
+    write_jsonl(execution, [{"ts": "yesterday", "event": "fill"}])
+    store = roots / "live_runs" / "alerts" / "alerts_2026-01-01.jsonl"
+    write_jsonl(store, [["not", "an", "object"]])
+
+    def unreadable() -> dict[str, str]:
+        body = client.get("/api/health/details").json()
+        return {p["file"]: p["reason"] for p in body["unreadable"]}
+
+    found = unreadable()
+    assert found["ai_events.jsonl"] == "line is not valid JSON"
+    assert found["execution/orders.jsonl"].startswith("field 'ts'")
+    assert found["alerts/alerts_2026-01-01.jsonl"] == "line is JSON but not an object"
+    assert client.get("/api/activity?limit=10").status_code == 200  # still served
+    write_jsonl(ai, [good_ai])  # fixed
+    assert "ai_events.jsonl" not in unreadable()

@@ -61,6 +61,7 @@ from peakwatch.sources.safety_config import SafetyConfigRead, read_safety_config
 from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
 
 STORE_ALERT_DAYS = 7
+SIDE_FILE_SCAN = 200  # lines from the end of each side file that health looks at
 RUN_ALERTS_SCAN = 200
 
 
@@ -472,9 +473,29 @@ class Workspace:
         found = self.runs.problems() + self.sessions.problems()
         return sorted(found, key=lambda p: (p.file, p.offset or 0, p.line or 0))
 
+    def side_file_problems(self) -> list[Problem]:
+        """Bad lines near the end of the AI events, execution and alert-store files, plus
+        those of run alert files as last read (a `stat` per file when nothing changed)."""
+        ai_path = self.settings.ai_events_path
+        if stat_key(ai_path) is not None:
+            self._ai_events.read(ai_path, _label(ai_path), SIDE_FILE_SCAN)
+        exec_dir = self.settings.execution_dir
+        for name, _ in list_files(exec_dir, ".jsonl"):
+            self._execution.read(exec_dir / name, f"{_label(exec_dir)}/{name}", SIDE_FILE_SCAN)
+        store_dir = self.settings.alerts_dir
+        for name, _ in list_files(store_dir, ".jsonl")[-STORE_ALERT_DAYS:]:
+            self._store_alerts.read(store_dir / name, f"{_label(store_dir)}/{name}", 500)
+        return [
+            *self._ai_events.problems(),
+            *self._execution.problems(),
+            *self._store_alerts.problems(),
+            *self._run_alerts.problems(),
+        ]
+
     def all_problems(self) -> list[Problem]:
-        """Index problems plus bad lines met while following events files in this process."""
-        found = self.problems()
+        """Index problems, bad lines in side files, and bad lines met while reading events
+        files for whole-run totals in this process."""
+        found = self.problems() + self.side_file_problems()
         for ledger in list(self._ledgers.values()):
             found.extend(ledger.totals.problems)
         unique = {(p.file, p.line, p.offset, p.reason): p for p in found}

@@ -66,6 +66,9 @@ class TailCache(Generic[ModelT]):
     def __init__(self, model: type[ModelT]) -> None:
         self.model = model
         self._cache: dict[tuple[str, int], JsonlTail[ModelT]] = {}
+        self._flawed: dict[
+            str, JsonlTail[ModelT]
+        ] = {}  # the last read of a file, if it had problems
         self._lock = threading.Lock()
 
     def read(self, path: Path, label: str, limit: int) -> JsonlTail[ModelT]:
@@ -81,7 +84,21 @@ class TailCache(Generic[ModelT]):
             if len(self._cache) > 50_000:
                 self._cache.clear()
             self._cache[cache_key] = fresh
+            if fresh.problems:
+                self._flawed[cache_key[0]] = fresh
+            else:
+                self._flawed.pop(cache_key[0], None)
         return fresh
+
+    def problems(self) -> list[Problem]:
+        """Problems of the last read of each file, while that file is unchanged since."""
+        with self._lock:
+            flawed = list(self._flawed.items())
+        found: list[Problem] = []
+        for path, tail in flawed:
+            if stat_key(path) == tail.key:  # a fixed, replaced or removed file has none
+                found.extend(tail.problems)
+        return found
 
 
 def list_files(folder: Path, suffix: str) -> list[tuple[str, FileKey]]:
