@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from artifacts import (
     T0,
@@ -10,9 +14,13 @@ from artifacts import (
     step_rows,
     write_csv_events,
     write_jsonl,
+    write_meta,
     write_parquet_events,
 )
 from peakwatch.domain.ledger import RunLedger
+from peakwatch.domain.live import LEDGER_SLICE_BYTES, LiveFeed
+from peakwatch.domain.workspace import Workspace
+from peakwatch.settings import load_settings
 from peakwatch.sources.run_events import EventsFile, find_events_file
 
 
@@ -65,3 +73,28 @@ def test_a_bounded_update_leaves_a_big_parquet_file_to_an_unbounded_one(tmp_path
     rewritten = events_of(run_dir)
     assert ledger.update(rewritten, max_bytes=256).total_steps == 300  # stale, not re-summed
     assert ledger.update(rewritten).total_steps == 400
+
+
+def test_the_live_feed_counts_a_run_only_when_its_file_grew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare mtime change (a touch, a backup tool) starts no read of the run's history."""
+    settings = load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=tmp_path)
+    run_dir = settings.runs_dir / "r1"
+    write_meta(run_dir, "r1")
+    events = write_jsonl(run_dir / "events.jsonl", native_bar_events(3))
+    workspace = Workspace(settings)
+    feed = LiveFeed(workspace)
+    reads: list[int | None] = []
+    real = workspace.ledger
+    monkeypatch.setattr(
+        workspace, "ledger", lambda run, max_bytes=None: reads.append(max_bytes) or real(run)
+    )
+    feed.poll(datetime.now(UTC))  # primes: what is there now is not news
+    stamp = events.stat().st_mtime_ns + 5_000_000
+    os.utime(events, ns=(stamp, stamp))
+    feed.poll(datetime.now(UTC))
+    assert reads == []
+    write_jsonl(events, native_bar_events(1, first_seq=100), mode="a")
+    feed.poll(datetime.now(UTC))
+    assert reads == [LEDGER_SLICE_BYTES]
