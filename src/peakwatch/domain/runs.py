@@ -10,12 +10,6 @@ from peakwatch.sources.runs_index import RunFolder, RunList
 
 RunStatus = Literal["active", "stale", "completed", "unknown"]
 RUN_STATUSES: tuple[RunStatus, ...] = ("active", "stale", "completed", "unknown")
-MAX_CACHED_SUMMARIES = 200_000
-
-# Caches keyed by object identity: RunFolder objects are frozen and replaced when a run
-# changes, and RunsIndex.runs() hands out a new list only when something changed.
-_SUMMARIES: dict[str, tuple[RunFolder, RunStatus, dict[str, Any]]] = {}
-_ORDER: tuple[RunList, list[RunFolder]] | None = None
 
 
 def last_sign_of_life(run: RunFolder) -> datetime | None:
@@ -40,20 +34,8 @@ def run_status(run: RunFolder, as_of: datetime, stale_after_seconds: float) -> R
 
 
 def run_summary(run: RunFolder, as_of: datetime, stale_after_seconds: float) -> dict[str, Any]:
-    """One entry of `GET /runs` (the Peak_Trade shape plus status and problems).
-
-    Built once per run folder state and status and then shared (callers must not modify
-    it): a folder is immutable and a changed run is a new folder object. Sharing matters
-    with 10^4 runs: no allocation per run means no garbage-collector passes over the heap.
-    """
-    status = run_status(run, as_of, stale_after_seconds)
-    cached = _SUMMARIES.get(run.run_id)
-    if cached is None or cached[0] is not run or cached[1] != status:
-        if len(_SUMMARIES) >= MAX_CACHED_SUMMARIES:
-            _SUMMARIES.clear()
-        cached = (run, status, _build_summary(run, status))
-        _SUMMARIES[run.run_id] = cached
-    return cached[2]
+    """One entry of `GET /runs` (the Peak_Trade shape plus status and problems)."""
+    return _build_summary(run, run_status(run, as_of, stale_after_seconds))
 
 
 def _build_summary(run: RunFolder, status: RunStatus) -> dict[str, Any]:
@@ -79,40 +61,60 @@ def activity_sort_key(run: RunFolder) -> tuple[datetime, str]:
     return (last_sign_of_life(run) or run.last_write, run.run_id)
 
 
-def by_activity(runs: list[RunFolder]) -> list[RunFolder]:
-    """The runs newest activity first; sorted once per list object (see RunsIndex.runs)."""
-    global _ORDER
-    if not isinstance(runs, RunList):  # any other list may change: sort it every time
-        return sorted(runs, key=activity_sort_key, reverse=True)
-    cached = _ORDER
-    if cached is not None and cached[0] is runs:
-        return cached[1]
-    ordered = sorted(runs, key=activity_sort_key, reverse=True)
-    _ORDER = (runs, ordered)
-    return ordered
+class RunViews:
+    """Run summaries and the activity order, kept while the runs they came from are unchanged.
 
+    A run folder is immutable (a changed run is a new object) and a run list carries a
+    generation, so both are reused by identity. Summaries are shared: callers must not
+    modify them. With 10^4 runs, no allocation per run means no garbage-collector passes.
+    """
 
-def list_runs(
-    runs: list[RunFolder],
-    as_of: datetime,
-    stale_after_seconds: float,
-    *,
-    mode: str | None = None,
-    status: str | None = None,
-    limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """Runs newest activity first, filtered before the limit is applied."""
-    ordered = by_activity(runs)
-    found: list[dict[str, Any]] = []
-    for run in ordered:
-        if mode is not None and (run.meta is None or run.meta.mode != mode):
-            continue
-        if status is not None and run_status(run, as_of, stale_after_seconds) != status:
-            continue
-        found.append(run_summary(run, as_of, stale_after_seconds))
-        if limit is not None and len(found) >= limit:
-            break
-    return found
+    def __init__(self) -> None:
+        self._summaries: dict[str, tuple[RunFolder, RunStatus, dict[str, Any]]] = {}
+        self._order: tuple[int, list[RunFolder]] = (0, [])
+
+    def summary(self, run: RunFolder, as_of: datetime, stale_after: float) -> dict[str, Any]:
+        """The run's `GET /runs` entry at `as_of`, built once per folder state and status."""
+        status = run_status(run, as_of, stale_after)
+        cached = self._summaries.get(run.run_id)
+        if cached is None or cached[0] is not run or cached[1] != status:
+            cached = (run, status, _build_summary(run, status))
+            self._summaries[run.run_id] = cached
+        return cached[2]
+
+    def by_activity(self, runs: RunList) -> list[RunFolder]:
+        """The runs newest activity first; sorted once per run list."""
+        if self._order[0] != runs.generation:
+            self._order = (runs.generation, sorted(runs, key=activity_sort_key, reverse=True))
+            self._forget_gone(runs)
+        return self._order[1]
+
+    def list_runs(
+        self,
+        runs: RunList,
+        as_of: datetime,
+        stale_after: float,
+        *,
+        mode: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Runs newest activity first, filtered before the limit is applied."""
+        found: list[dict[str, Any]] = []
+        for run in self.by_activity(runs):
+            if mode is not None and (run.meta is None or run.meta.mode != mode):
+                continue
+            if status is not None and run_status(run, as_of, stale_after) != status:
+                continue
+            found.append(self.summary(run, as_of, stale_after))
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
+    def _forget_gone(self, runs: RunList) -> None:
+        if len(self._summaries) > len(runs):
+            present = {run.run_id for run in runs}
+            self._summaries = {k: v for k, v in self._summaries.items() if k in present}
 
 
 def count_by_status(

@@ -38,7 +38,7 @@ from peakwatch.domain.activity import (
 )
 from peakwatch.domain.ledger import RunLedger, RunTotals
 from peakwatch.domain.pacing import PacedRefresh
-from peakwatch.domain.runs import list_runs, run_status, run_summary
+from peakwatch.domain.runs import RunViews, run_status
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import (
     filter_sessions,
@@ -94,6 +94,7 @@ class Workspace:
         self._safety_read: tuple[Any, SafetyConfigRead] | None = None
         self._run_sources: tuple[int, list[RunActivity]] = (0, [])
         self._open_and_settled = OpenAndSettled(0, [], {})
+        self._run_views = RunViews()
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
         self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
@@ -127,7 +128,7 @@ class Workspace:
     ) -> list[dict[str, Any]]:
         """`GET /runs`: newest activity first, filtered, limited."""
         self.refresh()
-        return list_runs(
+        return self._run_views.list_runs(
             self.runs.runs(),
             as_of,
             self.settings.run_stale_seconds,
@@ -191,7 +192,7 @@ class Workspace:
         run = self.run(run_id)
         if run is None:
             return None
-        summary = run_summary(run, as_of, self.settings.run_stale_seconds)
+        summary = self._run_views.summary(run, as_of, self.settings.run_stale_seconds)
         totals = self.ledger(run)
         last_event = summary["last_event_time"] or totals["last_event_time"]
         snapshot = {**totals, **summary, "last_event_time": last_event}
