@@ -12,7 +12,7 @@ from peakwatch.contract.models import SessionRecord
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.steps import to_finite_or_none
 from peakwatch.secrets import redact
-from peakwatch.sources.sessions_index import SessionFile, SessionList
+from peakwatch.sources.sessions_index import SessionFile
 
 RISK_STATUS_BY_SEVERITY = {"ok": "green", "warning": "yellow", "breach": "red"}
 FINAL_STATUSES = ("completed", "failed", "aborted")
@@ -127,39 +127,9 @@ def filter_sessions(
     return found
 
 
-def session_stats(
-    files: list[SessionFile], as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
-) -> dict[str, Any]:
-    """Counts by status and mode, PnL totals, and how many files could not be read.
-
-    Only "started" sessions depend on `as_of`; the rest is summed once per registry state
-    (see `_registry_totals`) and only the started ones are looked at on each call.
-    """
-    totals = _registry_totals(files)
-    by_status = Counter(totals.by_status)
-    for file in totals.started:
-        by_status[session_status(file, as_of, ttl_seconds, run_last_event)] += 1
-    by_mode = totals.by_mode
-    return {
-        "total_sessions": len(files) - totals.unreadable,
-        "unreadable_files": totals.unreadable,
-        "by_status": dict(sorted(by_status.items())),
-        "by_mode": dict(sorted(by_mode.items())),
-        "active_sessions": by_status.get("started", 0),
-        "stale_sessions": by_status.get("stale", 0),
-        "total_realized_pnl": round(totals.realized, 10),
-        "live_sessions": by_mode.get("live", 0),
-    }
-
-
-def started_sessions(files: list[SessionFile]) -> list[SessionFile]:
-    """The files whose record says "started" (cached per registry state, like the totals)."""
-    return _registry_totals(files).started
-
-
 @dataclass(frozen=True, slots=True)
-class _RegistryTotals:
-    """What session_stats needs that does not depend on `as_of`."""
+class RegistryTotals:
+    """What the session stats need that does not depend on `as_of`."""
 
     by_status: Counter[str]  # final statuses only; "started" ones are in `started`
     by_mode: Counter[str]
@@ -168,15 +138,8 @@ class _RegistryTotals:
     started: list[SessionFile]
 
 
-_TOTALS: tuple[SessionList, _RegistryTotals] | None = None
-
-
-def _registry_totals(files: list[SessionFile]) -> _RegistryTotals:
-    """Totals over the files, cached for the index's list (a new list on every change)."""
-    global _TOTALS
-    cached = _TOTALS
-    if cached is not None and cached[0] is files:
-        return cached[1]
+def registry_totals(files: list[SessionFile]) -> RegistryTotals:
+    """Counts by final status and mode, PnL total, unreadable files, the started sessions."""
     by_status: Counter[str] = Counter()
     by_mode: Counter[str] = Counter()
     started: list[SessionFile] = []
@@ -194,10 +157,31 @@ def _registry_totals(files: list[SessionFile]) -> _RegistryTotals:
             by_status[status] += 1
         by_mode[(record.mode or "unknown").lower()] += 1
         realized += to_finite_or_none(record.metrics.get("realized_pnl")) or 0.0
-    totals = _RegistryTotals(by_status, by_mode, realized, unreadable, started)
-    if isinstance(files, SessionList):  # any other list may change: never cache it
-        _TOTALS = (files, totals)
-    return totals
+    return RegistryTotals(by_status, by_mode, realized, unreadable, started)
+
+
+def session_stats(
+    totals: RegistryTotals, as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
+) -> dict[str, Any]:
+    """Counts by status and mode, PnL totals, and how many files could not be read.
+
+    Only the started sessions are evaluated at `as_of`; the rest comes from `totals`.
+    """
+    by_status = Counter(totals.by_status)
+    for file in totals.started:
+        by_status[session_status(file, as_of, ttl_seconds, run_last_event)] += 1
+    by_mode = totals.by_mode
+    readable = sum(by_status.values())
+    return {
+        "total_sessions": readable,
+        "unreadable_files": totals.unreadable,
+        "by_status": dict(sorted(by_status.items())),
+        "by_mode": dict(sorted(by_mode.items())),
+        "active_sessions": by_status.get("started", 0),
+        "stale_sessions": by_status.get("stale", 0),
+        "total_realized_pnl": round(totals.realized, 10),
+        "live_sessions": by_mode.get("live", 0),
+    }
 
 
 def _risk_severity(metrics: dict[str, Any]) -> str:

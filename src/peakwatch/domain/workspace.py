@@ -41,12 +41,13 @@ from peakwatch.domain.pacing import PacedRefresh
 from peakwatch.domain.runs import RunViews, run_status
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
 from peakwatch.domain.sessions import (
+    RegistryTotals,
     filter_sessions,
     last_sign_of_life,
+    registry_totals,
     session_detail,
     session_stats,
     session_status,
-    started_sessions,
 )
 from peakwatch.domain.steps import steps_from_records
 from peakwatch.secrets import redact, redact_text
@@ -95,6 +96,7 @@ class Workspace:
         self._run_sources: tuple[int, list[RunActivity]] = (0, [])
         self._open_and_settled = OpenAndSettled(0, [], {})
         self._run_views = RunViews()
+        self._totals: tuple[list[SessionFile], RegistryTotals] = ([], registry_totals([]))
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
         self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
@@ -296,10 +298,17 @@ class Workspace:
         """`GET /api/live_sessions/stats`."""
         self.refresh()
         stats = session_stats(
-            self.sessions.files(), as_of, self.settings.session_stale_seconds, self.run_last_event
+            self._registry_totals(), as_of, self.settings.session_stale_seconds, self.run_last_event
         )
         stats["problems"] = [p.as_dict() for p in self.sessions.problems()]
         return stats
+
+    def _registry_totals(self) -> RegistryTotals:
+        """Totals over the registry that do not depend on time; once per registry state."""
+        files = self.sessions.files()
+        if self._totals[0] is not files:  # the index hands out a new list on every change
+            self._totals = (files, registry_totals(files))
+        return self._totals[1]
 
     def session_files(self) -> list[SessionFile]:
         """Registry files, most recent first."""
@@ -353,7 +362,7 @@ class Workspace:
                 totals = self.ledger(run)
                 found.extend(self._risk_alerts(run, totals))
         ttl = self.settings.session_stale_seconds
-        for file in started_sessions(self.sessions.files()):
+        for file in self._registry_totals().started:
             record = file.record
             if record is None:
                 continue
