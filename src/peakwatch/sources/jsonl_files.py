@@ -66,9 +66,8 @@ class TailCache(Generic[ModelT]):
     def __init__(self, model: type[ModelT]) -> None:
         self.model = model
         self._cache: dict[tuple[str, int], JsonlTail[ModelT]] = {}
-        self._flawed: dict[
-            str, JsonlTail[ModelT]
-        ] = {}  # the last read of a file, if it had problems
+        # The last read of each file whose read met problems (health lists them).
+        self._flawed: dict[str, JsonlTail[ModelT]] = {}
         self._lock = threading.Lock()
 
     def read(self, path: Path, label: str, limit: int) -> JsonlTail[ModelT]:
