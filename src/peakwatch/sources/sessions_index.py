@@ -106,6 +106,8 @@ class SessionsIndex:
                 continue
             seen.add(name)
             known = known_files.get(name)
+            # Compared field by field: building a FileKey per file made a no-change scan of
+            # 100,000 files about a quarter slower (826 vs 1,064 ms).
             if (
                 known is None
                 or known.key.mtime_ns != st.st_mtime_ns
