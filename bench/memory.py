@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from bench import snapshot
 from bench.harness import Report, Server, human_bytes
 from bench.tail import FORMATS, LIMIT, BigRuns, run_id
-
-SNAPSHOT = "/api/live/status/snapshot.json"
 
 
 def run(server: Server, big: BigRuns, report: Report, snapshot_exists: bool) -> None:
@@ -20,7 +19,7 @@ def run(server: Server, big: BigRuns, report: Report, snapshot_exists: bool) -> 
         client.get("/runs").raise_for_status()
         client.get("/api/live_sessions?limit=50").raise_for_status()
         if snapshot_exists:
-            client.get(SNAPSHOT).raise_for_status()
+            client.get(snapshot.PATH).raise_for_status()
     after = server.rss_mb()
     report.add(
         "memory",

@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXPECTED_ROWS = (
-    "tail",
+    "artifacts on disk",
     "jsonl, file unchanged:",
     "jsonl, file changed:",
     "csv, file unchanged:",
@@ -51,4 +51,5 @@ def test_bench_smoke_prints_the_table(tmp_path: Path) -> None:
     for row in EXPECTED_ROWS:
         assert row in table, f"missing row {row!r}:\n{table}"
     assert "parsed 1 file(s)" in table
+    assert "endpoint missing" not in table
     assert list(tmp_path.iterdir()) == [], "the bench left data behind"

@@ -20,7 +20,7 @@ from artifacts import (
 from peakwatch.domain.ledger import RunLedger
 from peakwatch.domain.live import LEDGER_SLICE_BYTES, LiveFeed
 from peakwatch.domain.workspace import Workspace
-from peakwatch.settings import load_settings
+from peakwatch.settings import Settings
 from peakwatch.sources.run_events import EventsFile, find_events_file
 
 
@@ -52,7 +52,8 @@ def test_a_bounded_update_reads_a_slice_and_later_calls_reach_the_same_totals(
 
 def test_totals_follow_an_append_after_being_complete(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    write_csv_events(run_dir.mkdir() or run_dir, step_rows(5, start=T0))
+    run_dir.mkdir()
+    write_csv_events(run_dir, step_rows(5, start=T0))
     events = events_of(run_dir)
     ledger = RunLedger(events)
     assert ledger.update(events).total_steps == 5
@@ -76,10 +77,9 @@ def test_a_bounded_update_leaves_a_big_parquet_file_to_an_unbounded_one(tmp_path
 
 
 def test_the_live_feed_counts_a_run_only_when_its_file_grew(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bare mtime change (a touch, a backup tool) starts no read of the run's history."""
-    settings = load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=tmp_path)
     run_dir = settings.runs_dir / "r1"
     write_meta(run_dir, "r1")
     events = write_jsonl(run_dir / "events.jsonl", native_bar_events(3))

@@ -9,7 +9,6 @@ would block execution: they catch the injection itself, not only its effect.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,23 +18,13 @@ from urllib.parse import quote
 import pytest
 
 from artifacts import native_event, write_jsonl
+from browser import CHROMIUM, LAUNCH_ARGS
 from live_server import running_server
 from test_governance import XSS, XSS_RUN_DIR, build_xss_world, settings_for, xss_pages
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
 
 # What the page must not contain, and proof that the payload arrived as text.
@@ -72,7 +61,7 @@ def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
         )
         try:
             yield chromium
