@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import indexes, limits, memory, snapshot, stream, tail, throughput
+from bench import hostile, indexes, limits, memory, snapshot, stream, tail, throughput
 from bench.harness import FULL, SMALL, Report, has_route, peakwatch
 
 
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         live = stream.prepare(work)
         with peakwatch(live.roots) as server:
             stream.run(server, live, sizes, report)
+        attacked = hostile.prepare(work, sizes)
+        with peakwatch(attacked.roots) as server:
+            hostile.run(server, attacked, sizes, report)
+        shutil.rmtree(work / "hostile")
         limits.page_cache(work, sizes, report)
         limits.round_trip(sizes, report)
     finally:

@@ -42,6 +42,11 @@ class Sizes:
     wrk_seconds: int
     page_cache_bytes: int
     requests: int  # timed requests per latency median
+    hostile_runs: int  # small runs behind the big /dashboard
+    hostile_big_bytes: int  # the events file searched by the activity and session pages
+    idle_connections: int
+    sse_crowd: int  # SSE clients from one address
+    hostile_seconds: float  # /health sampling per attack
 
 
 FULL = Sizes(
@@ -58,6 +63,11 @@ FULL = Sizes(
     wrk_seconds=5,
     page_cache_bytes=1 << 30,
     requests=200,
+    hostile_runs=20_000,
+    hostile_big_bytes=101 * 10**6,
+    idle_connections=2_000,
+    sse_crowd=500,
+    hostile_seconds=8.0,
 )
 SMALL = Sizes(
     name="small",
@@ -73,6 +83,11 @@ SMALL = Sizes(
     wrk_seconds=1,
     page_cache_bytes=64 << 20,
     requests=10,
+    hostile_runs=500,
+    hostile_big_bytes=4 * 10**6,
+    idle_connections=100,
+    sse_crowd=40,
+    hostile_seconds=1.0,
 )
 
 

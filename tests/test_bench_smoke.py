@@ -31,6 +31,9 @@ EXPECTED_ROWS = (
     "page-cache read",
     "stat ",
     "empty HTTP round trip",
+    "/health p99 during /dashboard",
+    "/health p99 during activity search",
+    "server peak RSS under the attacks",
 )
 
 
