@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bench.harness import Report, Server, Sizes, peakwatch, serve, verdict, wrk_rps
+from bench.harness import Report, Server, Sizes, peakwatch, serve, wrk_rps
 from bench.tail import LIMIT, run_id
 
-TARGET_TAIL = 0.7
 TAIL_PATH = f"/runs/{run_id('jsonl', True)}/tail?limit={LIMIT}"
 
 
@@ -64,12 +63,9 @@ def _report(
             report.add("throughput", f"{label}{processes}", "n/a", note="wrk gave no rate")
             continue
         ratio = mine / floor_rps
-        is_tail = name == "tail"
         report.add(
             "throughput",
             f"wrk -t2 -c32 {label}{processes}",
             f"{mine:,.0f} vs floor {floor_rps:,.0f} req/s = {ratio:.2f}",
-            f">= {TARGET_TAIL}" if is_tail else "",
-            verdict(ratio >= TARGET_TAIL) if is_tail else "",
-            f"{body_bytes:,} B body" if is_tail else "",
+            note=(f"{body_bytes:,} B body; " if name == "tail" else "") + "information, no target",
         )

@@ -22,7 +22,7 @@ TAIL_MAX_LIMIT = 500
 
 
 def tail_key(run_id: str, limit: int) -> tuple[str, str, int]:
-    """The rendered-cache key of a tail body (web/shortcut.py serves repeats by it)."""
+    """The rendered-cache key of a tail body."""
     return ("tail", run_id, limit)
 
 

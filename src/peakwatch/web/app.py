@@ -20,7 +20,6 @@ from peakwatch.web import api_snapshot, api_v0, api_v1, metrics, pages, stream
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
 from peakwatch.web.rendered import RenderedCache
 from peakwatch.web.responses import json_response
-from peakwatch.web.shortcut import TailShortcut
 from peakwatch.web.stream import Broadcaster
 
 logger = logging.getLogger("peakwatch")
@@ -82,7 +81,6 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.add_exception_handler(Exception, _server_error)
     hosts = (settings.host, *settings.allowed_hosts)
     app.state.metrics_registry, requests_counter = metrics.make_registry(app.state.workspace)
-    app.add_middleware(TailShortcut, cache=app.state.rendered, workspace=app.state.workspace)
     app.add_middleware(metrics.RequestMetrics, counter=requests_counter)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HostGuard, allowed=hosts)
