@@ -1,4 +1,4 @@
-"""Repeated tails answered from the rendered cache before routing: same bytes, same rules."""
+"""Repeated tails come from the rendered cache through normal routing: same bytes, same rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artifacts import T0, native_bar_events, write_jsonl, write_meta
-from peakwatch.web.rendered import RenderedCache
+from peakwatch.domain.workspace import Workspace
 from test_metrics import metric_lines
 
 
@@ -20,22 +20,21 @@ def run_dir(roots: Path) -> Path:
     return folder
 
 
-def router_cannot_render(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From now on a request that reaches the tail handler fails: only the shortcut answers."""
+def tail_cannot_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on reading a run's tail fails: only the rendered cache can answer."""
 
-    async def refuse(*args: object, **kwargs: object) -> bytes | None:
-        raise AssertionError("the tail handler was reached")
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the tail was read again")
 
-    monkeypatch.setattr(RenderedCache, "body", refuse)
+    monkeypatch.setattr(Workspace, "run_tail", refuse)
 
 
-def test_a_repeated_tail_is_answered_before_routing_with_the_same_bytes_and_headers(
+def test_a_repeated_tail_is_answered_from_the_cache_with_the_same_bytes_and_headers(
     run_dir: Path, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The run is on disk when the server starts (a run found later is cached once known)."""
     first = client.get("/runs/r1/tail?limit=3")
     assert first.status_code == 200 and len(first.json()) == 3
-    router_cannot_render(monkeypatch)
+    tail_cannot_be_read(monkeypatch)
     again = client.get("/runs/r1/tail?limit=3")
     assert again.status_code == 200
     assert again.content == first.content
