@@ -12,7 +12,8 @@ from _bootstrap import ensure_importable
 
 ensure_importable()
 
-from peakwatch.cli import add_serve_flags, serve_from_args  # noqa: E402
+from peakwatch.cli import serve_from_args  # noqa: E402
+from peakwatch.flags import add_serve_flags  # noqa: E402
 
 
 def main() -> int:

@@ -42,7 +42,7 @@ def test_bad_settings_file_is_a_clear_error(tmp_path: Path, text: str, message: 
 def test_launcher_flag_defaults_do_not_hide_the_settings_file(tmp_path: Path) -> None:
     import argparse
 
-    from peakwatch.cli import add_serve_flags, serve_overrides
+    from peakwatch.flags import add_serve_flags, serve_overrides
 
     (tmp_path / "peakwatch.toml").write_text("port = 9100\nauto_refresh_seconds = 0\n")
     parser = argparse.ArgumentParser()

@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from peakwatch.cli import add_root_flags
 from peakwatch.contract.values import parse_utc
 from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.domain.workspace import Workspace
+from peakwatch.flags import add_root_flags
 from peakwatch.settings import load_settings
 from peakwatch.web.responses import json_bytes
 from peakwatch.web.snapshot_html import render_snapshot_html
