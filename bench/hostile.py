@@ -44,7 +44,10 @@ class Tally:
             counts = Counter(self.statuses)
             return "attack answers " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         if self.kind == "sockets":
-            return f"{self.opened} sockets opened, {self.closed_by_server} closed by the server"
+            answered = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(self.statuses).items()))
+            return f"{self.opened} sockets opened, {self.closed_by_server} closed by the server" + (
+                f"; answers {answered}" if answered else ""
+            )
         return self.kind
 
 
@@ -140,6 +143,12 @@ def open_sockets(server: Server, count: int, request: bytes) -> Iterator[Tally]:
         sockets.append(sock)
     tally.opened = len(sockets)
     stop = threading.Event()
+    seen: set[int] = set()
+
+    def note_status(sock: socket.socket, chunk: bytes) -> None:
+        if sock.fileno() not in seen and chunk.startswith(b"HTTP/1.1 "):
+            seen.add(sock.fileno())
+            tally.statuses.append(int(chunk[9:12]))
 
     def drain() -> None:
         while not stop.is_set():
@@ -150,6 +159,7 @@ def open_sockets(server: Server, count: int, request: bytes) -> Iterator[Tally]:
                     chunk = sock.recv(65536)
                 except OSError:
                     chunk = b""
+                note_status(sock, chunk)
                 if not chunk:
                     selector.unregister(sock)
                     tally.closed_by_server += 1
@@ -177,7 +187,9 @@ def peak_rss_mb(server: Server) -> float:
 def run(server: Server, hostile: HostileData, sizes: Sizes, report: Report) -> None:
     """One row per attack (health p99 beside it), then peak RSS."""
     seconds = sizes.hostile_seconds
-    stream_request = b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+    stream_request = (
+        b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+    )
     big = data_label(hostile.big_bytes)
     attacks: list[tuple[str, Callable[[], AbstractContextManager[Tally]]]] = [
         ("no attack", _nothing),
