@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from peakwatch.sources.incremental import Appended, IncrementalReader
 from peakwatch.sources.lines import RawLine
+from peakwatch.sources.regular_files import FOLDER
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -209,7 +210,7 @@ def test_unreadable_path_reports_error_and_keeps_offset(tmp_path: Path) -> None:
     folder.mkdir()
     reader = IncrementalReader(folder)
     result = reader.read_new()
-    assert result == Appended([], reset=False, missing=False, error="file could not be read")
+    assert result == Appended([], reset=False, missing=False, error=FOLDER)
     assert reader.offset == 0
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from peakwatch.sources import tail as tail_module
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.regular_files import FOLDER
 from peakwatch.sources.tail import TailResult, read_first_line, tail_lines
 
 SETTINGS = settings(
@@ -120,8 +121,8 @@ def test_tail_missing_file_is_empty_and_flagged(tmp_path: Path) -> None:
 
 def test_tail_directory_reports_an_error_not_an_exception(tmp_path: Path) -> None:
     result = tail_lines(tmp_path, 5)
-    assert result.lines == [] and result.error == "file could not be read"
-    assert result.problems("run") == [Problem("run", "file could not be read")]
+    assert result.lines == [] and result.error == FOLDER
+    assert result.problems("run") == [Problem("run", FOLDER)]
 
 
 def test_tail_problems_carry_offsets(tmp_path: Path) -> None:

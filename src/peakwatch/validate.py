@@ -37,6 +37,7 @@ from peakwatch.sources.lines import RawLine
 from peakwatch.sources.parquet_tail import UNREADABLE, _plain_rows
 from peakwatch.sources.paths import is_inside, is_valid_id, relative_label
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.regular_files import open_regular, read_problem
 from peakwatch.sources.run_events import EVENTS_FILES
 
 Severity = Literal["error", "warning"]
@@ -206,7 +207,7 @@ class LineNumbers:
 def numbered_lines(path: Path, report: FileReport) -> Iterator[tuple[int, RawLine]]:
     """Every complete line with its line number; over-long and unfinished lines become issues."""
     reader = IncrementalReader(path)
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         numbers = LineNumbers(handle)
         while True:
             appended = reader.read_new(READ_BYTES)
@@ -339,7 +340,7 @@ def check_parquet_events(path: Path, label: str) -> FileReport:
     """A Peak_Trade `events.parquet`: every row a StepRow, read one batch at a time."""
     report = FileReport(label, "run steps (Parquet)")
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             parquet = pq.ParquetFile(handle)
             if not STEP_COLUMNS & set(parquet.schema_arrow.names):
                 report.error("no step columns (step, ts_bar, ...)")
@@ -349,8 +350,8 @@ def check_parquet_events(path: Path, label: str) -> FileReport:
                 for values in _plain_rows(pa.Table.from_batches([batch])):
                     row += 1
                     _check_step(values, label, report, row=row)
-    except OSError:
-        report.error("file could not be read")
+    except OSError as error:
+        report.error(read_problem(error))
     except Exception:  # pyarrow raises many error types on corrupt or truncated input
         report.error(UNREADABLE)
     return report
@@ -414,9 +415,9 @@ def _guarded(validation: Validation, path: Path, check: Callable[[Path, str], Fi
     label = validation.label(path)
     try:
         report = check(path, label)
-    except OSError:
+    except OSError as error:
         report = FileReport(label, "file")
-        report.error("file could not be read")
+        report.error(read_problem(error))
     except Exception:  # validation must report on every file, whatever one of them holds
         report = FileReport(label, "file")
         report.error("file could not be checked")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from peakwatch.sources.lines import RawLine, strip_cr
+from peakwatch.sources.regular_files import open_regular, read_problem
 
 READ_BLOCK = 1 << 20
 SAMPLE_BYTES = 64  # bytes before the offset, compared on each call to spot in-place rewrites
@@ -54,7 +55,7 @@ class IncrementalReader:
     def skip_to_end(self) -> None:
         """Start after the file's last complete line: only lines appended later are read."""
         try:
-            with open(self._path, "rb") as f:
+            with open_regular(self._path) as f:
                 st = os.fstat(f.fileno())
                 self._restart((st.st_ino, st.st_dev))
                 self._offset = _end_of_last_line(f, st.st_size)
@@ -70,16 +71,16 @@ class IncrementalReader:
         until it has at least one complete line (up to the line cap).
         """
         try:
-            with open(self._path, "rb") as f:
+            with open_regular(self._path) as f:
                 return self._read_open(f, max_bytes)
         except FileNotFoundError:
             self._lost = self._lost or self._identity is not None
             self._interrupted = True
             self._restart(None)
             return Appended([], reset=False, missing=True)
-        except OSError:
+        except OSError as error:
             self._interrupted = True
-            return Appended([], reset=False, missing=False, error="file could not be read")
+            return Appended([], reset=False, missing=False, error=read_problem(error))
 
     def _restart(self, identity: tuple[int, int] | None) -> None:
         """Start over at offset 0 of the file with this identity."""

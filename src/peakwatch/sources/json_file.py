@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from peakwatch.sources.regular_files import NotRegularFile, open_regular
+
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 
@@ -19,8 +21,10 @@ def _reject_constant(name: str) -> Any:
 def read_json_object(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """The parsed object, or None and a short reason (never exception text)."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except NotRegularFile as error:
+        return None, error.reason
     except FileNotFoundError:
         return None, "file disappeared while reading"
     except PermissionError:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.regular_files import NotRegularFile, open_regular
 
 UNREADABLE = "Parquet file is corrupt or was being rewritten"
 MAGIC = b"PAR1"
@@ -35,7 +36,7 @@ class ParquetTail:
 def tail_parquet(path: Path, limit: int, label: str) -> ParquetTail:
     """The last `limit` rows, reading only the row groups at the end that hold them."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             parquet = open_parquet(f)
             total = parquet.metadata.num_rows
             groups: list[pa.Table] = []
@@ -52,6 +53,8 @@ def tail_parquet(path: Path, limit: int, label: str) -> ParquetTail:
                 rows = _plain_rows(table.slice(max(table.num_rows - limit, 0)))
     except FileNotFoundError:
         return ParquetTail(missing=True)
+    except NotRegularFile as error:
+        return ParquetTail(problems=[Problem(label, error.reason)])
     except Exception:  # pyarrow raises many error types on corrupt or truncated input
         return ParquetTail(problems=[Problem(label, UNREADABLE)])
     return ParquetTail(rows, total)
@@ -93,7 +96,7 @@ def sum_parquet_columns(
     sums = {name: 0.0 for name in columns}
     problems: list[Problem] = []
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             parquet = open_parquet(f)
             schema = parquet.schema_arrow
             present = []
@@ -111,6 +114,8 @@ def sum_parquet_columns(
             total = parquet.metadata.num_rows
     except FileNotFoundError:
         return sums, 0, []
+    except NotRegularFile as error:
+        return {name: 0.0 for name in columns}, 0, [Problem(label, error.reason)]
     except Exception:  # pyarrow raises many error types on corrupt or truncated input
         return {name: 0.0 for name in columns}, 0, [Problem(label, UNREADABLE)]
     return sums, total, problems

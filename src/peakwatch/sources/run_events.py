@@ -15,7 +15,7 @@ from peakwatch.sources.incremental import MAX_LINE_BYTES, IncrementalReader
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.parquet_tail import tail_parquet
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.tail import read_first_line, scan_budget, tail_lines
+from peakwatch.sources.tail import read_first_line, read_header, scan_budget, tail_lines
 
 EventsFormat = Literal["jsonl", "csv", "parquet"]
 EVENTS_FILES: tuple[tuple[str, EventsFormat], ...] = (
@@ -81,9 +81,10 @@ def read_tail(events: EventsFile, limit: int) -> RecordsRead:
     start = 0
     header: RawLine | None = None
     if events.format == "csv":
-        header = read_first_line(events.path)
+        header, reason = read_header(events.path)
         if header is None:
-            return RecordsRead(exhausted=True)
+            problems = [] if reason is None else [Problem(events.label, reason)]
+            return RecordsRead(problems=problems, exhausted=True)
         start = len(header.data) + 1
     tail = tail_lines(events.path, limit, start=start, max_scan_bytes=scan_budget(limit))
     result = RecordsRead(problems=tail.problems(events.label))

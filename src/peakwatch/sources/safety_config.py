@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from peakwatch.sources.regular_files import NotRegularFile, open_regular
+
 ReadStatus = Literal["ok", "missing", "unreadable", "malformed"]
 
 CONFIG_ENV_NAME = "PEAK_TRADE_CONFIG_PATH"
@@ -116,8 +118,10 @@ def _tables(data: dict[str, Any], names: tuple[str, ...]) -> tuple[dict[str, Any
 def _read_toml(path: Path) -> _TomlRead:
     """Bytes, hash and parsed TOML of one file; every failure becomes a status."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, follow_symlinks=True) as handle:
             content = handle.read(MAX_CONFIG_BYTES + 1)
+    except NotRegularFile:
+        return _TomlRead("unreadable", problem="The file is not a regular file; it was not read.")
     except (FileNotFoundError, NotADirectoryError):
         return _TomlRead("missing", problem=_PROBLEMS["missing"])
     except (OSError, ValueError):

@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 from peakwatch.sources.lines import RawLine, strip_cr
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.regular_files import open_regular, read_problem
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 SCAN_LIMIT_REASON = "older lines not read: a line here is too long to read back through"
@@ -58,7 +59,7 @@ def tail_lines(
     if limit <= 0:
         return TailResult()
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             size = os.fstat(f.fileno()).st_size
             floor = max(start, 0)
             if max_scan_bytes is not None:
@@ -69,8 +70,8 @@ def tail_lines(
             return result
     except FileNotFoundError:
         return TailResult(missing=True)
-    except OSError:
-        return TailResult(error="file could not be read")
+    except OSError as error:
+        return TailResult(error=read_problem(error))
 
 
 def _scan_back(
@@ -137,12 +138,19 @@ def read_first_line(path: Path, max_bytes: int = 1 << 20) -> RawLine | None:
 
     A first line longer than `max_bytes`, a missing or unreadable file also give None.
     """
+    return read_header(path, max_bytes)[0]
+
+
+def read_header(path: Path, max_bytes: int = 1 << 20) -> tuple[RawLine | None, str | None]:
+    """The file's first complete line or None, and why the file could not be read (or None)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(max_bytes + 1)
-    except OSError:
-        return None
+    except FileNotFoundError:
+        return None, None
+    except OSError as error:
+        return None, read_problem(error)
     nl = head.find(b"\n")
     if nl == -1:
-        return None
-    return RawLine(0, strip_cr(head[:nl]))
+        return None, None
+    return RawLine(0, strip_cr(head[:nl])), None
