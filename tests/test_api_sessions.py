@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -120,3 +121,17 @@ def test_session_detail_redacts_secrets(client: TestClient, registry: Path) -> N
 )
 def test_bad_session_queries_are_422(client: TestClient, url: str) -> None:
     assert client.get(url).status_code == 422
+
+
+def test_a_session_id_with_a_slash_is_found_by_the_api_and_the_page(
+    client: TestClient, registry: Path
+) -> None:
+    record = session_record("desk/s1")
+    (registry / "20260301T000000_live_session_paper_desk_s1.json").write_text(json.dumps(record))
+    found = client.get("/api/live_sessions/desk%2Fs1")
+    assert found.status_code == 200
+    assert found.json()["session_id"] == "desk/s1"
+    page = client.get("/sessions/desk%2Fs1")
+    assert page.status_code == 200 and "desk/s1" in page.text
+    assert client.get("/api/live_sessions/desk%2Fnope").status_code == 404
+    assert client.get("/api/live_sessions/stats").json()["total_sessions"] == 1

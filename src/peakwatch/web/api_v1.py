@@ -112,7 +112,7 @@ async def live_sessions_stats(request: Request) -> Response:
 
 
 @router.get(
-    "/live_sessions/{session_id}",
+    "/live_sessions/{session_id:path}",
     tags=["sessions"],
     summary="One session with its whole record (secrets redacted)",
     response_model=schemas.SessionDetail,
