@@ -53,7 +53,7 @@ from peakwatch.domain.steps import steps_from_records
 from peakwatch.secrets import redact, redact_text
 from peakwatch.settings import Settings
 from peakwatch.sources.identity import FileKey, stat_key
-from peakwatch.sources.jsonl_files import TailCache, list_files
+from peakwatch.sources.jsonl_files import TailCache, list_files, scan_files
 from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import read_tail
@@ -490,12 +490,16 @@ class Workspace:
         if stat_key(ai_path) is not None:
             self._ai_events.read(ai_path, _label(ai_path), SIDE_FILE_SCAN)
         exec_dir = self.settings.execution_dir
-        for name, _ in list_files(exec_dir, ".jsonl"):
+        execution = scan_files(exec_dir, ".jsonl", _label(exec_dir))
+        for name, _ in execution.files:
             self._execution.read(exec_dir / name, f"{_label(exec_dir)}/{name}", SIDE_FILE_SCAN)
         store_dir = self.settings.alerts_dir
-        for name, _ in list_files(store_dir, ".jsonl")[-STORE_ALERT_DAYS:]:
+        store = scan_files(store_dir, ".jsonl", _label(store_dir))
+        for name, _ in store.files[-STORE_ALERT_DAYS:]:
             self._store_alerts.read(store_dir / name, f"{_label(store_dir)}/{name}", 500)
         return [
+            *execution.problems,
+            *store.problems,
             *self._ai_events.problems(),
             *self._execution.problems(),
             *self._store_alerts.problems(),

@@ -14,6 +14,7 @@ from peakwatch.contract.parse import validate_record
 from peakwatch.sources.decode import decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.regular_files import entry_problem
 from peakwatch.sources.tail import scan_budget, tail_lines
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -100,19 +101,40 @@ class TailCache(Generic[ModelT]):
         return found
 
 
-def list_files(folder: Path, suffix: str) -> list[tuple[str, FileKey]]:
-    """Names and stat keys of the regular files in `folder` ending with `suffix`."""
+@dataclass(frozen=True, slots=True)
+class FolderFiles:
+    """The regular files of a folder with a suffix, and the entries skipped as problems."""
+
+    files: list[tuple[str, FileKey]]
+    problems: list[Problem]
+
+
+def scan_files(folder: Path, suffix: str, label: str) -> FolderFiles:
+    """Names and stat keys of the regular files in `folder` ending with `suffix`, sorted.
+
+    Links, pipes, sockets, devices and names that are not UTF-8 become problems
+    labelled `<label>/<name>`; they are never read.
+    """
     found: list[tuple[str, FileKey]] = []
+    problems: list[Problem] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return found
+        return FolderFiles(found, problems)
     for entry in entries:
         if not entry.name.endswith(suffix) or entry.name.startswith("."):
             continue
+        skipped = entry_problem(label, entry, folder)
+        if skipped is not None:
+            problems.append(skipped)
+            continue
         try:
-            if entry.is_file(follow_symlinks=False):
-                found.append((entry.name, FileKey.of(entry.stat())))
+            found.append((entry.name, FileKey.of(entry.stat(follow_symlinks=False))))
         except OSError:
             continue
-    return sorted(found)
+    return FolderFiles(sorted(found), sorted(problems, key=lambda p: p.file))
+
+
+def list_files(folder: Path, suffix: str) -> list[tuple[str, FileKey]]:
+    """Names and stat keys of the regular files in `folder` ending with `suffix`."""
+    return scan_files(folder, suffix, folder.name).files

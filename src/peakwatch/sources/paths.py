@@ -52,6 +52,32 @@ def relative_label(path: Path, base: Path) -> str:
 
 
 SYMLINK_NOT_FOLLOWED = "symbolic link; artifacts that are links are not followed"
+LINK_LEADS_OUTSIDE = "symbolic link leads outside the data root; not followed"
+NAME_NOT_UTF8 = "file name is not UTF-8; skipped"
+
+
+def is_utf8_name(name: str) -> bool:
+    """False for a name `os.scandir` decoded with escapes because its bytes are not UTF-8."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A name safe for JSON and HTML: bytes that are not UTF-8 are shown as `\\xNN`."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
+
+
+def outside_link_problem(label: str, entry: os.DirEntry[str], root: Path) -> Problem | None:
+    """A problem for a symbolic link that leads nowhere or out of `root`, else None."""
+    found = link_problem(label, entry)
+    if found is None and entry.is_symlink() and not is_inside(root, Path(entry.path)):
+        return Problem(label, LINK_LEADS_OUTSIDE)
+    return found
 
 
 def link_problem(label: str, entry: os.DirEntry[str]) -> Problem | None:

@@ -9,9 +9,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 from typing import BinaryIO
 
-from peakwatch.sources.paths import SYMLINK_NOT_FOLLOWED
+from peakwatch.sources.paths import (
+    NAME_NOT_UTF8,
+    SYMLINK_NOT_FOLLOWED,
+    is_utf8_name,
+    outside_link_problem,
+    printable_name,
+)
+from peakwatch.sources.problems import Problem
 
 NAMED_PIPE = "named pipe, not a regular file; skipped"
 SOCKET = "socket, not a regular file; skipped"
@@ -84,3 +92,23 @@ def _open_descriptor(path: str | os.PathLike[str], flags: int) -> int:
 def read_problem(error: OSError, fallback: str = "file could not be read") -> str:
     """The reason to report for a failed open: what the file is when refused, else `fallback`."""
     return error.reason if isinstance(error, NotRegularFile) else fallback
+
+
+def entry_problem(folder_label: str, entry: os.DirEntry[str], root: Path) -> Problem | None:
+    """Why a folder entry is not read as an artifact file, or None for a regular file.
+
+    A name that is not UTF-8, a link (not followed) and anything but a regular file are
+    problems, labelled `<folder_label>/<printable name>`.
+    """
+    label = f"{folder_label}/{printable_name(entry.name)}"
+    if not is_utf8_name(entry.name):
+        return Problem(label, NAME_NOT_UTF8)
+    try:
+        if entry.is_file(follow_symlinks=False):
+            return None
+        if entry.is_symlink():
+            return outside_link_problem(label, entry, root) or Problem(label, SYMLINK_NOT_FOLLOWED)
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return None  # gone since it was listed: the caller's stat will skip it
+    return Problem(label, kind_problem(mode) or OTHER_KIND)

@@ -15,7 +15,13 @@ from peakwatch.contract.models import RunMeta
 from peakwatch.contract.parse import validate_record
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.json_file import read_json_object
-from peakwatch.sources.paths import is_valid_id, link_problem
+from peakwatch.sources.paths import (
+    NAME_NOT_UTF8,
+    is_utf8_name,
+    is_valid_id,
+    outside_link_problem,
+    printable_name,
+)
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import EventsFile, find_events_file, read_last_event_time
 
@@ -133,7 +139,7 @@ class RunsIndex:
         found = []
         links = []
         for entry in entries:
-            link = link_problem(f"{self.label}/{entry.name}", entry)
+            link = self._skipped_entry(entry)
             if link is not None:
                 links.append(link)
                 continue
@@ -145,6 +151,16 @@ class RunsIndex:
                 found.append((entry.name, Path(entry.path)))
         self.link_problems = links
         return found
+
+    def _skipped_entry(self, entry: os.DirEntry[str]) -> Problem | None:
+        """A problem for an entry that is not UTF-8 named or a link leading nowhere or outside.
+
+        A link that stays inside the root is silently no run (it is another name of one).
+        """
+        label = f"{self.label}/{printable_name(entry.name)}"
+        if not is_utf8_name(entry.name):
+            return Problem(label, NAME_NOT_UTF8)
+        return outside_link_problem(label, entry, self.root)
 
     def _refresh_one(self, name: str, path: Path, known: RunFolder | None) -> RunFolder | None:
         meta_key = stat_key(path / META_NAME)

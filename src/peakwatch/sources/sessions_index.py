@@ -13,8 +13,8 @@ from peakwatch.contract.models import SessionRecord
 from peakwatch.contract.parse import validate_record
 from peakwatch.sources.identity import FileKey
 from peakwatch.sources.json_file import read_json_object
-from peakwatch.sources.paths import SYMLINK_NOT_FOLLOWED, link_problem
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.regular_files import entry_problem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ class SessionsIndex:
         self.label = label
         self.parse_count = 0
         self.root_problem: Problem | None = None
-        self.link_problems: list[Problem] = []
+        self.link_problems: list[Problem] = []  # entries skipped: links, pipes, bad names
         self._files: dict[str, SessionFile] = {}
         self._ordered = SessionList()
         self._problems: list[Problem] = []
@@ -96,12 +96,12 @@ class SessionsIndex:
             name = entry.name
             if not name.endswith(".json") or name.startswith("."):
                 continue
-            if entry.is_symlink():
-                link = link_problem(f"{self.label}/{name}", entry)
-                links.append(link or Problem(f"{self.label}/{name}", SYMLINK_NOT_FOLLOWED))
+            skipped = entry_problem(self.label, entry, self.root)
+            if skipped is not None:  # a link, a pipe, a socket, a device or a name not UTF-8
+                links.append(skipped)
                 continue
             try:
-                st = entry.stat()
+                st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             seen.add(name)
