@@ -17,13 +17,8 @@ import orjson
 import pytest
 
 from peakwatch.audit import main
-from peakwatch.domain.safety import (
-    EXPECTED_CONFIRM_TOKEN,
-    SafetyReport,
-    evaluate_safety,
-    report_to_json_bytes,
-    report_to_markdown,
-)
+from peakwatch.domain.safety import EXPECTED_CONFIRM_TOKEN, SafetyReport, evaluate_safety
+from peakwatch.domain.safety_report import report_to_json_bytes, report_to_markdown
 from peakwatch.sources.safety_config import read_safety_config, resolve_config_path
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,12 +16,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from peakwatch.contract.values import parse_utc
-from peakwatch.domain.safety import (
-    SafetyReport,
-    evaluate_safety,
-    report_to_json_bytes,
-    report_to_markdown,
-)
+from peakwatch.domain.safety import SafetyReport, evaluate_safety
+from peakwatch.domain.safety_report import report_to_json_bytes, report_to_markdown
 from peakwatch.settings import DEFAULT_ROOTS, load_settings
 from peakwatch.sources.safety_config import (
     BOUNDED_LIVE_NAME,

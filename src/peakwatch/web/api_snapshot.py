@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from peakwatch.domain.safety import report_to_json_bytes
+from peakwatch.domain.safety_report import report_to_json_bytes
 from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.web import schemas
 from peakwatch.web.context import AsOf, invalid_as_of, resolve_as_of, workspace_of
