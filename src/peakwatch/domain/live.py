@@ -7,6 +7,7 @@ resume after the last id it saw with nothing lost and nothing repeated.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -27,7 +28,6 @@ from peakwatch.contract.models import (
     StepRow,
     StoreAlert,
 )
-from peakwatch.contract.parse import validate_record
 from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain.activity import (
     ActivityItem,
@@ -38,6 +38,7 @@ from peakwatch.domain.activity import (
 )
 from peakwatch.domain.runs import run_summary
 from peakwatch.domain.workspace import Workspace
+from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.incremental import IncrementalReader
@@ -49,6 +50,9 @@ from peakwatch.sources.runs_index import RunFolder
 
 RING_CAPACITY = 20_000
 LEDGER_SLICE_BYTES = 128 << 10  # of a run's backlog read per poll for its totals
+EVENT_NOT_SHOWN = "event could not be shown; skipped"
+FOLLOW_FAILED = "file could not be followed (unexpected error); skipped"
+logger = logging.getLogger("peakwatch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,10 @@ class _LineFollower:
             objects, bad = decode_jsonl([line], self.label)
             problems.extend(bad)
             for obj in objects:
-                item = self.convert(obj, line.offset)
+                try:
+                    item = self.convert(obj, line.offset)
+                except Exception:  # one line must not stop the lines after it
+                    item = Problem(self.label, EVENT_NOT_SHOWN, offset=line.offset)
                 if isinstance(item, Problem):
                     problems.append(item)
                 elif item is not None:
@@ -104,36 +111,56 @@ class _RunFollower:
         else:
             self.rows_seen = tail_parquet(self.events.path, 0, self.events.label).total_rows
 
-    def read_new(self) -> list[ActivityItem]:
-        source_id = f"run:{self.run_id}"
+    def read_new(self) -> tuple[list[ActivityItem], list[Problem]]:
+        """Items for the records appended since the last call, and the records not shown."""
+        if self.follower is None:
+            return self._new_parquet_rows()
         items: list[ActivityItem] = []
-        if self.follower is not None:
-            read = self.follower.read_new()
-            for located in read.records:
-                record = located.record
-                if isinstance(record, RunEvent):
-                    items.append(run_event_item(record, source_id, located.position, self.run_id))
-                else:
-                    item = step_row_item(record, source_id, located.position, self.run_id)
-                    if item is not None:
-                        items.append(item)
-            return items
+        problems: list[Problem] = []
+        for located in self.follower.read_new().records:
+            try:
+                item = self._item(located.record, located.position)
+            except Exception:  # one record must not stop the records after it
+                problems.append(
+                    Problem(self.events.label, EVENT_NOT_SHOWN, offset=located.position)
+                )
+                continue
+            if item is not None:
+                items.append(item)
+        return items, problems
+
+    def _item(self, record: RunEvent | StepRow, position: int) -> ActivityItem | None:
+        """The feed item of one record (None for a step row with nothing to show)."""
+        source_id = f"run:{self.run_id}"
+        if isinstance(record, RunEvent):
+            return run_event_item(record, source_id, position, self.run_id)
+        return step_row_item(record, source_id, position, self.run_id)
+
+    def _new_parquet_rows(self) -> tuple[list[ActivityItem], list[Problem]]:
+        """Items for the rows added to a Parquet events file since the last call."""
+        items: list[ActivityItem] = []
+        problems: list[Problem] = []
         total = tail_parquet(self.events.path, 0, self.events.label).total_rows
         if total < self.rows_seen:
             self.rows_seen = 0
         fresh = total - self.rows_seen
         if fresh <= 0:
-            return items
+            return items, problems
         tail = tail_parquet(self.events.path, fresh, self.events.label)
         first = tail.total_rows - len(tail.rows)
         for index, row in enumerate(tail.rows, start=first):
-            step = validate_record(StepRow, row, self.events.label, line=index + 1)
-            if isinstance(step, StepRow):
-                item = step_row_item(step, source_id, index, self.run_id)
-                if item is not None:
-                    items.append(item)
+            step = checked_record(StepRow, row, self.events.label, line=index + 1)
+            if not isinstance(step, StepRow):
+                continue
+            try:
+                item = self._item(step, index)
+            except Exception:  # one row must not stop the rows after it
+                problems.append(Problem(self.events.label, EVENT_NOT_SHOWN, line=index + 1))
+                continue
+            if item is not None:
+                items.append(item)
         self.rows_seen = tail.total_rows
-        return items
+        return items, problems
 
 
 class LiveFeed:
@@ -164,9 +191,9 @@ class LiveFeed:
         with self._lock:
             self.workspace.refresh()
             fresh: list[LiveEvent] = []
-            fresh.extend(self._poll_runs(as_of))
-            fresh.extend(self._poll_side_files())
-            fresh.extend(self._poll_health())
+            self._poll_runs(as_of, fresh)
+            self._poll_side_files(fresh)
+            self._poll_health(fresh)
             self._primed = True
             return fresh
 
@@ -196,13 +223,27 @@ class LiveFeed:
         self._ring.append(event)
         return event
 
-    def _poll_runs(self, as_of: datetime) -> list[LiveEvent]:
-        """Follow the hot runs (active, or changed since the last full refresh).
+    def _poll_runs(self, as_of: datetime, fresh: list[LiveEvent]) -> None:
+        """Follow the hot runs (active, or changed since the last full refresh) into `fresh`.
 
         A run that is neither is looked at again only when a full index refresh sees it
-        change, so a poll costs a few `stat` calls per hot run, not per run on disk.
+        change, so a poll costs a few `stat` calls per hot run, not per run on disk. A run
+        that fails unexpectedly is reported and skipped; the others go on.
         """
-        fresh: list[LiveEvent] = []
+        self._note_hot_runs()
+        for run_id in sorted(self._hot):
+            try:
+                self._poll_run(run_id, as_of, fresh)
+            except Exception:  # one run must never stop the events of the others
+                logger.warning("live feed: run %s could not be followed; skipped", run_id)
+                self._hot.discard(run_id)
+                self.workspace.note_feed_problems(
+                    f"run:{run_id}",
+                    [Problem(f"{self.workspace.runs.label}/{run_id}", FOLLOW_FAILED)],
+                )
+
+    def _note_hot_runs(self) -> None:
+        """Mark the runs that appeared, changed or went since the run list last looked at."""
         listed = self.workspace.runs.runs()
         if listed is not self._listed:
             current = {listed_run.run_id: listed_run for listed_run in listed}
@@ -212,38 +253,40 @@ class LiveFeed:
             for gone in self._seen.keys() - current.keys():
                 self._hot.add(gone)  # confirmed gone below, unless it came back
             self._listed, self._seen = listed, current
-        for run_id in sorted(self._hot):
-            run = self.workspace.refresh_run(run_id)
-            if run is None:
-                self._forget(run_id)
-                if self._run_state.pop(run_id, None) is not None:
-                    fresh.append(self._emit("run_removed", {"run_id": run_id}, run_id=run_id))
-                continue
-            changed = False
-            if run.events is not None:
-                activity = self._follow_run(run, run.events)
-                changed = bool(activity)
-                fresh.extend(activity)
-            summary = run_summary(run, as_of, self.workspace.settings.run_stale_seconds)
-            state = (
-                summary["status"],
-                summary["last_event_time"],
-                summary["ended_at"],
-                len(summary["problems"]),
-            )
-            if self._run_state.get(run_id) != state:
-                changed = True
-                self._run_state[run_id] = state
-                if self._primed:
-                    fresh.append(self._emit("run", summary, run_id=run_id))
-            if not changed and summary["status"] != "active":
-                self._hot.discard(run_id)
-        return fresh
+
+    def _poll_run(self, run_id: str, as_of: datetime, fresh: list[LiveEvent]) -> None:
+        """One hot run: its new activity, a changed summary, or its removal, into `fresh`."""
+        run = self.workspace.refresh_run(run_id)
+        if run is None:
+            self._forget(run_id)
+            if self._run_state.pop(run_id, None) is not None:
+                fresh.append(self._emit("run_removed", {"run_id": run_id}, run_id=run_id))
+            return
+        changed = False
+        if run.events is not None:
+            activity = self._follow_run(run, run.events)
+            changed = bool(activity)
+            fresh.extend(activity)
+        summary = run_summary(run, as_of, self.workspace.settings.run_stale_seconds)
+        state = (
+            summary["status"],
+            summary["last_event_time"],
+            summary["ended_at"],
+            len(summary["problems"]),
+        )
+        if self._run_state.get(run_id) != state:
+            changed = True
+            self._run_state[run_id] = state
+            if self._primed:
+                fresh.append(self._emit("run", summary, run_id=run_id))
+        if not changed and summary["status"] != "active":
+            self._hot.discard(run_id)
 
     def _forget(self, run_id: str) -> None:
         self._hot.discard(run_id)
         self._seen.pop(run_id, None)
         self._runs.pop(run_id, None)
+        self.workspace.note_feed_problems(f"run:{run_id}", [])
 
     def _follow_run(self, run: RunFolder, events: EventsFile) -> list[LiveEvent]:
         follower = self._runs.get(run.run_id)
@@ -262,12 +305,31 @@ class LiveFeed:
             # Bad lines reach health through the run's totals; a huge backlog is read a slice
             # per poll so that following a run never starves the requests served meanwhile.
             self.workspace.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
+        items, problems = follower.read_new()
+        if items or problems:  # shown as last read: a clean append clears them
+            self.workspace.note_feed_problems(f"run:{run.run_id}", problems)
         return [
             self._emit("activity", item.as_dict(with_payload=False), item.run_id, item.session_id)
-            for item in follower.read_new()
+            for item in items
         ]
 
-    def _poll_side_files(self) -> list[LiveEvent]:
+    def _poll_side_files(self, fresh: list[LiveEvent]) -> None:
+        """Follow the AI events, execution, alert-store and hot runs' alert files into `fresh`."""
+        wanted = self._wanted_side_files()
+        for source_id, (path, label, convert) in wanted.items():
+            try:
+                self._follow_side_file(source_id, path, label, convert, fresh)
+            except Exception:  # one file must never stop the events of the others
+                logger.warning("live feed: %s could not be followed; skipped", source_id)
+                self.workspace.note_feed_problems(source_id, [Problem(label, FOLLOW_FAILED)])
+        for gone in set(self._lines) - set(wanted):
+            del self._lines[gone]
+            self.workspace.note_feed_problems(gone, [])
+
+    def _wanted_side_files(
+        self,
+    ) -> dict[str, tuple[Path, str, Callable[[dict[str, Any], int], Any]]]:
+        """The side files to follow now, by source id: path, label and record converter."""
         settings = self.workspace.settings
         wanted: dict[str, tuple[Path, str, Callable[[dict[str, Any], int], Any]]] = {}
         if stat_key(settings.ai_events_path) is not None:
@@ -286,50 +348,65 @@ class LiveFeed:
                     f"{run.label}/alerts.jsonl",
                     _run_alert(run.run_id),
                 )
-        fresh: list[LiveEvent] = []
-        for source_id, (path, label, convert) in wanted.items():
-            follower = self._lines.get(source_id)
-            key = stat_key(path)
-            if follower is None:
-                follower = _LineFollower(path, label, convert)
-                self._lines[source_id] = follower
-                if not self._primed:
-                    follower.reader.skip_to_end()
-                    follower.key = key
-                    continue
-            if follower.key == key:
-                continue
-            follower.key = key
-            items, _ = follower.read_new()
-            for item in items:
-                if isinstance(item, ActivityItem):
-                    fresh.append(
-                        self._emit(
-                            "activity",
-                            item.as_dict(with_payload=False),
-                            item.run_id,
-                            item.session_id,
-                        )
-                    )
-                else:
-                    fresh.append(self._emit("alert", item.as_dict(), item.run_id, item.session_id))
-        for gone in set(self._lines) - set(wanted):
-            del self._lines[gone]
-        return fresh
+        return wanted
 
-    def _poll_health(self) -> list[LiveEvent]:
-        problems = self.workspace.all_problems()
+    def _follow_side_file(
+        self,
+        source_id: str,
+        path: Path,
+        label: str,
+        convert: Callable[[dict[str, Any], int], Any],
+        fresh: list[LiveEvent],
+    ) -> None:
+        """The new lines of one side file as activity and alert events, into `fresh`."""
+        follower = self._lines.get(source_id)
+        key = stat_key(path)
+        if follower is None:
+            follower = _LineFollower(path, label, convert)
+            self._lines[source_id] = follower
+            if not self._primed:
+                follower.reader.skip_to_end()
+                follower.key = key
+                return
+        if follower.key == key:
+            return
+        follower.key = key
+        items, problems = follower.read_new()
+        if items or problems:  # shown as last read: a clean append clears them
+            self.workspace.note_feed_problems(
+                source_id, [p for p in problems if p.reason == EVENT_NOT_SHOWN]
+            )
+        for item in items:
+            if isinstance(item, ActivityItem):
+                fresh.append(
+                    self._emit(
+                        "activity",
+                        item.as_dict(with_payload=False),
+                        item.run_id,
+                        item.session_id,
+                    )
+                )
+            else:
+                fresh.append(self._emit("alert", item.as_dict(), item.run_id, item.session_id))
+
+    def _poll_health(self, fresh: list[LiveEvent]) -> None:
+        """A `health` event into `fresh` when the set of problems changed."""
+        try:
+            problems = self.workspace.all_problems()
+        except Exception:  # health is tried again on the next poll
+            logger.warning("live feed: problems could not be collected; skipped")
+            return
         state = tuple((p.file, p.line, p.offset, p.reason) for p in problems)
         if state == self._problem_state:
-            return []
+            return
         self._problem_state = state
         if not self._primed:
-            return []
+            return
         data = {
             "unreadable_count": len(problems),
             "unreadable": [p.as_dict() for p in problems[:20]],
         }
-        return [self._emit("health", data)]
+        fresh.append(self._emit("health", data))
 
 
 def _number(event_id: str) -> int:
@@ -337,7 +414,7 @@ def _number(event_id: str) -> int:
 
 
 def _validated(model: type[BaseModel], obj: dict[str, Any], label: str, offset: int) -> Any:
-    return validate_record(model, obj, label, offset=offset)
+    return checked_record(model, obj, label, offset=offset)
 
 
 def _ai_item(obj: dict[str, Any], offset: int) -> ActivityItem | Problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -12,6 +13,7 @@ INLINE_SECONDS = 0.02  # refreshes slower than this run in the background when a
 CPU_SHARE = 0.02  # the pause after a refresh is at least its scan time / CPU_SHARE
 HINTED_CPU_SHARE = 0.2  # ... or scan time / HINTED_CPU_SHARE once the folder itself changed
 PARSE_COST = 20.0  # parsing a changed file costs about as much as this many `stat` calls
+logger = logging.getLogger("peakwatch")
 
 
 class Index(Protocol):
@@ -84,12 +86,19 @@ class PacedRefresh:
             parsed_before = self._index.parse_count
             self._root_state = self._root_now()  # before the scan: a change during it counts
             started = time.monotonic()
-            self._index.refresh()
+            self._refresh_index()
             self._done_at = time.monotonic()
             self._took = self._done_at - started
             parsed = min((self._index.parse_count - parsed_before) / max(len(self._index), 1), 1)
             unchanged = 1.0 - parsed
             self._scan_seconds = self._took * unchanged / (unchanged + PARSE_COST * parsed)
+
+    def _refresh_index(self) -> None:
+        """One refresh; a failure keeps the index as it was and the next refresh tries again."""
+        try:
+            self._index.refresh()
+        except Exception:  # the index must outlive any one bad scan
+            logger.warning("index refresh of %s failed; will retry", type(self._index).__name__)
 
     def _root_now(self) -> tuple[int, int] | None:
         try:

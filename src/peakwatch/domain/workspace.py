@@ -64,6 +64,7 @@ from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
 STORE_ALERT_DAYS = 7
 SIDE_FILE_SCAN = 200  # lines from the end of each side file that health looks at
 RUN_ALERTS_SCAN = 200
+FEED_PROBLEMS_KEPT = 20  # per followed file
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class Workspace:
         self._open_and_settled = OpenAndSettled(0, [], {})
         self._run_views = RunViews()
         self._totals: tuple[list[SessionFile], RegistryTotals] = ([], registry_totals([]))
+        self._feed_problems: dict[str, list[Problem]] = {}  # what the live feed could not show
         max_age = settings.index_max_age_seconds
         self._refresh_runs = PacedRefresh(self.runs, max_age, background=background_refresh)
         self._refresh_sessions = PacedRefresh(self.sessions, max_age, background=background_refresh)
@@ -506,12 +508,21 @@ class Workspace:
             *self._run_alerts.problems(),
         ]
 
+    def note_feed_problems(self, source_id: str, problems: list[Problem]) -> None:
+        """What the live feed could not show from one source as last read; [] clears it."""
+        if problems:
+            self._feed_problems[source_id] = problems[-FEED_PROBLEMS_KEPT:]
+        else:
+            self._feed_problems.pop(source_id, None)
+
     def all_problems(self) -> list[Problem]:
         """Index problems, bad lines in side files, and bad lines met while reading events
-        files for whole-run totals in this process."""
+        files for whole-run totals or following files live in this process."""
         found = self.problems() + self.side_file_problems()
         for ledger in list(self._ledgers.values()):
             found.extend(ledger.totals.problems)
+        for problems in list(self._feed_problems.values()):
+            found.extend(problems)
         unique = {(p.file, p.line, p.offset, p.reason): p for p in found}
         return sorted(unique.values(), key=lambda p: (p.file, p.offset or 0, p.line or 0))
 

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from peakwatch.contract.parse import validate_record
+from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.problems import Problem
@@ -53,7 +53,7 @@ def read_jsonl_tail(path: Path, model: type[ModelT], label: str, limit: int) -> 
         objects, problems = decode_jsonl([line], label)
         result.problems.extend(problems)
         for obj in objects:
-            record = validate_record(model, obj, label, offset=line.offset)
+            record = checked_record(model, obj, label, offset=line.offset)
             if isinstance(record, Problem):
                 result.problems.append(record)
             else:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from peakwatch.contract.models import RunEvent, StepRow
-from peakwatch.contract.parse import validate_record
+from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.incremental import MAX_LINE_BYTES, IncrementalReader
@@ -122,7 +122,7 @@ def decode_lines(
         problems.extend(bad)
         for obj in objects:
             model: type[RunEvent] | type[StepRow] = RunEvent if header is None else StepRow
-            record = validate_record(model, obj, events.label, offset=line.offset)
+            record = checked_record(model, obj, events.label, offset=line.offset)
             if isinstance(record, Problem):
                 problems.append(record)
             else:
@@ -135,7 +135,7 @@ def _parquet_tail(events: EventsFile, limit: int) -> RecordsRead:
     result = RecordsRead(problems=list(tail.problems), exhausted=len(tail.rows) < limit)
     first_index = tail.total_rows - len(tail.rows)
     for index, row in enumerate(tail.rows, start=first_index):
-        record = validate_record(StepRow, row, events.label, line=index + 1)
+        record = checked_record(StepRow, row, events.label, line=index + 1)
         if isinstance(record, Problem):
             result.problems.append(record)
         else:

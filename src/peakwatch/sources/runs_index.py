@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from peakwatch.contract.models import RunMeta
-from peakwatch.contract.parse import validate_record
+from peakwatch.sources.checked import FILE_NOT_READ, checked_record
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.json_file import read_json_object
 from peakwatch.sources.paths import (
@@ -92,7 +92,7 @@ class RunsIndex:
         with self._lock:
             fresh: dict[str, RunFolder] = {}
             for name, path in self._list_folders():
-                folder = self._refresh_one(name, path, self._runs.get(name))
+                folder = self._refresh_guarded(name, path, self._runs.get(name))
                 if folder is not None:
                     fresh[name] = folder
             known = self._runs
@@ -114,7 +114,7 @@ class RunsIndex:
                 is_folder = stat.S_ISDIR(os.lstat(path).st_mode)  # a link is never a run
             except OSError:
                 is_folder = False
-            folder = self._refresh_one(name, path, known) if is_folder else None
+            folder = self._refresh_guarded(name, path, known) if is_folder else None
             if folder is known:
                 return folder
             runs = dict(self._runs)
@@ -161,6 +161,13 @@ class RunsIndex:
         if not is_utf8_name(entry.name):
             return Problem(label, NAME_NOT_UTF8)
         return outside_link_problem(label, entry, self.root)
+
+    def _refresh_guarded(self, name: str, path: Path, known: RunFolder | None) -> RunFolder | None:
+        """`_refresh_one`, an unexpected failure making the run unreadable instead of raising."""
+        try:
+            return self._refresh_one(name, path, known)
+        except Exception:  # one run's files must never stop the listing of the others
+            return _unreadable_run(name, path, f"{self.label}/{name}")
 
     def _refresh_one(self, name: str, path: Path, known: RunFolder | None) -> RunFolder | None:
         meta_key = stat_key(path / META_NAME)
@@ -210,7 +217,7 @@ class RunsIndex:
         obj, reason = read_json_object(path / META_NAME)
         if obj is None:
             return None, Problem(meta_label, reason or "unreadable")
-        result = validate_record(RunMeta, obj, meta_label)
+        result = checked_record(RunMeta, obj, meta_label)
         if isinstance(result, Problem):
             return None, result
         return result, None
@@ -244,3 +251,22 @@ def _gone_problem(known: RunFolder | None) -> Problem | None:
     if known is None or known.events is not None or known.events_problem is None:
         return None
     return known.events_problem if known.events_problem.reason == EVENTS_GONE else None
+
+
+def _unreadable_run(name: str, path: Path, label: str) -> RunFolder | None:
+    """A run whose files could not be read, shown with a problem (None once meta.json is gone)."""
+    meta_key = stat_key(path / META_NAME)
+    if meta_key is None:
+        return None
+    return RunFolder(
+        run_id=name,
+        path=path,
+        label=label,
+        meta_key=meta_key,
+        meta=None,
+        meta_problem=Problem(label, FILE_NOT_READ),
+        events=None,
+        last_event_time=None,
+        events_problem=None,
+        alerts_key=None,
+    )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from peakwatch.contract.models import SessionRecord
-from peakwatch.contract.parse import validate_record
+from peakwatch.sources.checked import FILE_NOT_READ, checked_record
 from peakwatch.sources.identity import FileKey
 from peakwatch.sources.json_file import read_json_object
 from peakwatch.sources.problems import Problem
@@ -121,12 +121,18 @@ class SessionsIndex:
     def _parse(self, name: str, key: FileKey) -> SessionFile:
         self.parse_count += 1
         label = f"{self.label}/{name}"
+        try:
+            return self._parsed(name, key, label)
+        except Exception:  # one record must never stop the registry scan
+            return SessionFile(name, key, None, Problem(label, FILE_NOT_READ))
+
+    def _parsed(self, name: str, key: FileKey, label: str) -> SessionFile:
         obj, reason = read_json_object(self.root / name)
         if obj is None:
             return SessionFile(name, key, None, Problem(label, reason or "unreadable"))
         if "session_id" not in obj:
             obj = {**obj, "session_id": name.removesuffix(".json")}
-        result = validate_record(SessionRecord, obj, label)
+        result = checked_record(SessionRecord, obj, label)
         if isinstance(result, Problem):
             return SessionFile(name, key, None, result)
         return SessionFile(name, key, result, None)

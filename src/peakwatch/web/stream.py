@@ -70,6 +70,7 @@ class Broadcaster:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._previous_handlers: dict[int, Any] = {}
+        self.poll_failures = 0  # polls that raised; the loop goes on after each
 
     @property
     def closing(self) -> bool:
@@ -139,7 +140,8 @@ class Broadcaster:
             try:
                 events = await run_in_threadpool(self.feed.poll, as_of_now())
             except Exception:  # a bug must not end the live feed for every page
-                logger.exception("live feed poll failed; retrying")
+                self.poll_failures += 1
+                logger.warning("live feed poll failed (%d so far); retrying", self.poll_failures)
                 continue
             for event in events:
                 self.publish(event)
