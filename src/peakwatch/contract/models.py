@@ -1,8 +1,9 @@
 """Pydantic models of every artifact record peakwatch reads (contract v0).
 
 Unknown fields are kept (`extra="allow"`), timestamps become aware UTC, NaN and
-infinity become None. The human-readable definition is
-docs/webui/DASHBOARD_DATA_CONTRACT_v0.md; the two change together.
+infinity become None; timestamps and integers outside the ranges in values.py are
+refused. The human-readable definition is docs/webui/DASHBOARD_DATA_CONTRACT_v0.md;
+the two change together.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ UtcTime = Annotated[datetime | None, BeforeValidator(parse_utc)]
 RequiredUtcTime = Annotated[datetime, BeforeValidator(parse_utc)]
 Number = Annotated[float | None, BeforeValidator(to_finite)]
 Integer = Annotated[int | None, BeforeValidator(to_int)]
+RequiredInteger = Annotated[int, BeforeValidator(to_int)]
 Flag = Annotated[bool | None, BeforeValidator(to_bool)]
 Text = Annotated[str | None, BeforeValidator(to_text)]
 
@@ -63,7 +65,7 @@ class RunEvent(Record):
     """One line of a native `events.jsonl`."""
 
     v: Integer = 1
-    seq: int
+    seq: RequiredInteger
     ts: RequiredUtcTime
     kind: str
     level: str = "info"

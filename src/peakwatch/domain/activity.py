@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
-from peakwatch.contract.values import format_utc, parse_utc
+from peakwatch.contract.values import INT64_MAX, INT64_MIN, format_utc, parse_utc
 from peakwatch.secrets import redact, redact_text
 
 LEVELS = ("info", "warning", "error")
@@ -192,7 +192,9 @@ def decode_cursor(cursor: str) -> SortKey | None:
         stamp = parse_utc(ts)
     except (ValueError, TypeError, orjson.JSONDecodeError):
         return None
-    if stamp is None or not isinstance(source_id, str) or not isinstance(position, int):
+    if stamp is None or not isinstance(source_id, str) or type(position) is not int:
+        return None
+    if not INT64_MIN <= position <= INT64_MAX:
         return None
     return (stamp, source_id, position)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from peakwatch.contract.models import RunEvent, StepRow
-from peakwatch.contract.values import format_utc
+from peakwatch.contract.values import format_utc, saturated_int64
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
@@ -47,9 +47,9 @@ class RunTotals:
     def apply_step(self, step: dict[str, Any]) -> None:
         """Fold one step row (v0 tail shape) into the totals."""
         self.total_steps += 1
-        self.total_orders += int(step["orders_count"] or 0)
-        blocked = int(step["orders_blocked"] or 0)
-        self.total_blocked_orders += blocked
+        self.total_orders = saturated_int64(self.total_orders + (step["orders_count"] or 0))
+        blocked = step["orders_blocked"] or 0
+        self.total_blocked_orders = saturated_int64(self.total_blocked_orders + blocked)
         self.blocked_in_a_row = self.blocked_in_a_row + 1 if blocked else 0
         for name in ("realized_pnl", "unrealized_pnl", "position_size"):
             if step[name] is not None:
@@ -196,8 +196,8 @@ def _parquet_totals(events: EventsFile) -> RunTotals:
     )
     totals.problems = list(problems)
     totals.total_steps = rows
-    totals.total_orders = int(sums.get("orders_generated", 0))
-    totals.total_blocked_orders = int(sums.get("orders_blocked", 0))
+    totals.total_orders = saturated_int64(sums.get("orders_generated", 0))
+    totals.total_blocked_orders = saturated_int64(sums.get("orders_blocked", 0))
     tail = tail_parquet(events.path, 500, events.label)
     totals.problems.extend(tail.problems)
     for row in tail.rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from peakwatch.contract.values import format_utc
@@ -28,7 +28,7 @@ def run_status(run: RunFolder, as_of: datetime, stale_after_seconds: float) -> R
     seen = last_sign_of_life(run)
     if seen is None:
         return "unknown"
-    if as_of - seen <= timedelta(seconds=stale_after_seconds):
+    if (as_of - seen).total_seconds() <= stale_after_seconds:  # any TTL, no timedelta overflow
         return "active"
     return "stale"
 

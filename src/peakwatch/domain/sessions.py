@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from peakwatch.contract.models import SessionRecord
-from peakwatch.contract.values import format_utc
+from peakwatch.contract.values import format_utc, to_int
 from peakwatch.domain.steps import to_finite_or_none
 from peakwatch.secrets import redact
 from peakwatch.sources.sessions_index import SessionFile
@@ -45,7 +45,7 @@ def session_status(
     if status != "started":
         return status
     seen, _ = last_sign_of_life(file, run_last_event)
-    if seen is not None and as_of - seen > timedelta(seconds=ttl_seconds):
+    if seen is not None and (as_of - seen).total_seconds() > ttl_seconds:
         return "stale"
     return "started"
 
@@ -208,8 +208,11 @@ def _duration(record: SessionRecord, as_of: datetime) -> float | None:
 
 
 def _int(value: Any) -> int | None:
-    number = to_finite_or_none(value)
-    return int(number) if number is not None else None
+    """A whole number within 64 bits from free-form metrics, or None."""
+    try:
+        return to_int(value)
+    except ValueError:
+        return None
 
 
 def _text(value: Any) -> str | None:

@@ -6,15 +6,19 @@ import csv
 import functools
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
+from peakwatch.contract.values import INT64_MAX, MAX_JSON_NESTING, json_limit_violation
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.problems import Problem
 
 BOM = b"\xef\xbb\xbf"
+_NINETEEN_DIGITS = re.compile(rb"[0-9]{19}")  # an integer this long may be beyond 64 bits
+_TWENTY_DIGITS = re.compile(rb"[0-9]{20}")  # one this long may be beyond orjson's integers
 
 
 def decode_jsonl(
@@ -29,32 +33,58 @@ def decode_jsonl(
     for index, line in enumerate(lines):
         number = None if first_line_number is None else first_line_number + index
         data = line.data.removeprefix(BOM) if line.offset == 0 else line.data
-        value, reason = _parse_json(data)
+        value, reason = parse_json(data)
         if reason is None and not isinstance(value, dict):
-            reason = "line is JSON but not an object"
+            reason = "is JSON but not an object"
         if reason is None:
             records.append(value)
         else:
-            problems.append(Problem(label, reason, line=number, offset=line.offset))
+            problems.append(Problem(label, f"line {reason}", line=number, offset=line.offset))
     return records, problems
 
 
-def _parse_json(data: bytes) -> tuple[Any, str | None]:
-    """The JSON value of a line and None, or None and the reason it is unreadable."""
+def parse_json(data: bytes) -> tuple[Any, str | None]:
+    """The JSON value of `data` within the contract's limits, or None and why not.
+
+    The reason reads after "line" or "document": "is not valid JSON", "is nested deeper...".
+    """
     try:
-        return orjson.loads(data), None
+        value = orjson.loads(data)
     except orjson.JSONDecodeError:
-        pass
+        return _parse_lenient(data)
+    if _TWENTY_DIGITS.search(data):  # orjson reads integers beyond 64 bits as floats
+        return _parse_lenient(data)
+    if _NINETEEN_DIGITS.search(data) or data.count(b"[") + data.count(b"{") > MAX_JSON_NESTING:
+        return _within_limits(value)
+    return value, None
+
+
+def _parse_lenient(data: bytes) -> tuple[Any, str | None]:
+    """Parse with the stdlib: NaN and Infinity as None, integers exact; then check limits."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return None, "line is not valid UTF-8"
+        return None, "is not valid UTF-8"
     try:  # the stdlib accepts NaN and Infinity, which some writers emit
-        value = json.loads(text, parse_constant=_constant, parse_float=_finite_float)
-        orjson.dumps(value)  # refuse what the stdlib accepts but cannot be served (lone surrogates)
-    except (ValueError, RecursionError, orjson.JSONEncodeError):
-        return None, "line is not valid JSON"
+        value = json.loads(
+            text, parse_constant=_constant, parse_float=_finite_float, parse_int=_exact_int
+        )
+    except (ValueError, RecursionError):
+        return None, "is not valid JSON"
+    value, reason = _within_limits(value)
+    if reason is not None:
+        return None, reason
+    try:  # refuse what the stdlib accepts but cannot be served (lone surrogates)
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None, "is not valid JSON"
     return value, None
+
+
+def _within_limits(value: Any) -> tuple[Any, str | None]:
+    """The value, or None and the limit it breaks (nesting depth, 64-bit integers)."""
+    reason = json_limit_violation(value)
+    return (value, None) if reason is None else (None, reason)
 
 
 def _constant(name: str) -> None:
@@ -66,6 +96,11 @@ def _finite_float(text: str) -> float | None:
     """A float literal, or None when it overflows to infinity."""
     value = float(text)
     return value if math.isfinite(value) else None
+
+
+def _exact_int(text: str) -> int:
+    """An integer literal; a longer one than 64 bits can hold stands in as INT64_MAX + 1."""
+    return int(text) if len(text) <= 21 else INT64_MAX + 1
 
 
 def decode_csv_rows(

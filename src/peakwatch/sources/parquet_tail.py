@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from peakwatch.contract.values import INT64_MAX, INT64_MIN
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.regular_files import NotRegularFile, open_regular
 
@@ -159,6 +160,8 @@ def _plain(value: Any) -> Any:
     """A JSON-friendly Python value: no NaN or inf, ISO strings for times."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        return float(value)  # a uint64 beyond the signed range: integer fields refuse it
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             return value.isoformat()

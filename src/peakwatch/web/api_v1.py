@@ -13,7 +13,14 @@ from peakwatch.contract.values import parse_utc
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
 from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.web import schemas
-from peakwatch.web.context import AsOf, as_of_now, invalid_as_of, resolve_as_of, workspace_of
+from peakwatch.web.context import (
+    AsOf,
+    as_of_now,
+    invalid_as_of,
+    invalid_time,
+    resolve_as_of,
+    workspace_of,
+)
 from peakwatch.web.responses import json_response, not_found
 
 router = APIRouter(prefix="/api")
@@ -38,7 +45,7 @@ def parse_time(value: str | None, name: str) -> tuple[datetime | None, Response 
     try:
         return parse_utc(value), None
     except ValueError:
-        return None, bad_request(f"{name} must be an ISO-8601 timestamp, e.g. 2026-01-01T12:00:00Z")
+        return None, invalid_time(name)
 
 
 @router.get(
@@ -145,8 +152,12 @@ async def alerts(
     source: Annotated[list[AlertSource] | None, Query(description="Repeatable.")] = None,
     run_id: Annotated[str | None, Query(max_length=200)] = None,
     session_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[str | None, Query(description="ISO-8601; only alerts at or after.")] = None,
-    until: Annotated[str | None, Query(description="ISO-8601; only alerts at or before.")] = None,
+    since: Annotated[
+        str | None, Query(max_length=64, description="ISO-8601; only alerts at or after.")
+    ] = None,
+    until: Annotated[
+        str | None, Query(max_length=64, description="ISO-8601; only alerts at or before.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     since_at, error = parse_time(since, "since")

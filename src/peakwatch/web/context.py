@@ -30,6 +30,11 @@ def as_of_now() -> datetime:
     return datetime.now(UTC)
 
 
+TIME_PARAM_RULE = (
+    "must be an ISO-8601 timestamp from 0001-01-02 to 9999-12-30 UTC, e.g. 2026-01-01T12:00:00Z"
+)
+"""The one sentence (after the parameter's name) of a 422 for a time query value."""
+
 AsOf = Annotated[
     str | None,
     Query(
@@ -41,7 +46,7 @@ AsOf = Annotated[
 
 
 def resolve_as_of(value: str | None) -> datetime | None:
-    """The requested `as_of`; now (whole seconds) when absent; None when malformed."""
+    """The requested `as_of`; now (whole seconds) when absent; None when invalid or out of range."""
     if value is None:
         return datetime.now(UTC).replace(microsecond=0)
     try:
@@ -50,10 +55,13 @@ def resolve_as_of(value: str | None) -> datetime | None:
         return None
 
 
-def invalid_as_of() -> Response:
-    """422 for an `as_of` that is not a timestamp."""
+def invalid_time(name: str) -> Response:
+    """422 for a time query value that is not a timestamp in the supported range."""
     from peakwatch.web.responses import json_response
 
-    return json_response(
-        {"detail": "as_of must be an ISO-8601 timestamp, e.g. 2026-01-01T12:00:00Z"}, 422
-    )
+    return json_response({"detail": f"{name} {TIME_PARAM_RULE}"}, 422)
+
+
+def invalid_as_of() -> Response:
+    """422 for an `as_of` that is not a timestamp in the supported range."""
+    return invalid_time("as_of")
