@@ -25,6 +25,7 @@ from artifacts import (
     write_session,
 )
 from peakwatch import validate
+from peakwatch.validate import files as validate_files
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
@@ -140,7 +141,7 @@ def test_invalid_event_records_name_the_field(
 def test_line_numbers_count_blank_lines_crlf_and_read_blocks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(validate, "READ_BYTES", 7)  # lines straddle many small reads
+    monkeypatch.setattr(validate_files, "READ_BYTES", 7)  # lines straddle many small reads
     run_dir = tmp_path / "run_e"
     write_meta(run_dir, "run_e")
     good = [json.dumps(native_event(seq, "heartbeat", T0)) for seq in (1, 2, 3)]
@@ -333,3 +334,22 @@ def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
     assert "ERROR  live_runs/run_k/meta.json  0 records" in done.stdout
     assert "OK     live_runs/run_k/events.jsonl  1 record" in done.stdout
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("layout", ["repository", "runs root"])
+def test_a_stray_meta_json_at_the_top_does_not_hide_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layout: str
+) -> None:
+    runs = tmp_path / "live_runs" if layout == "repository" else tmp_path
+    run_dir = native_run(runs, "run_s", native_bar_events(1))
+    (run_dir / "events.jsonl").write_text("not json\n", encoding="utf-8")
+    write_meta(tmp_path, "stray")
+    code, out = run(capsys, tmp_path)
+    assert code == 1  # the broken events file below was checked, not skipped
+    assert out.splitlines()[-1].startswith(f"{layout}: ")
+    events = "live_runs/run_s/events.jsonl" if layout == "repository" else "run_s/events.jsonl"
+    assert file_line(out, events).startswith("ERROR ")
+    assert file_line(out, "meta.json").startswith("WARN ")
+    assert problems_of(out, "meta.json") == [
+        f"file: stray meta.json at the top of a {layout}: not a run, not read"
+    ]
