@@ -446,7 +446,7 @@ def file_unreadable(b: Bench) -> Iterator[None]:
     session = next(b.registry.glob("*_s1.json"))
     session.unlink()
     session.mkdir()
-    b.expect_problem("live_runs/victim/events.jsonl", "could not be read")
+    b.expect_problem("live_runs/victim/events.jsonl", "directory, not a regular file")
     b.expect_problem(f"live_sessions/{session.name}", "directory")
     assert b.get("/runs/victim/tail").json() == []
     assert [s["session_id"] for s in b.get("/api/live_sessions").json()] == ["s2"]

@@ -24,7 +24,7 @@ from peakwatch.sources.problems import Problem
 NAMED_PIPE = "named pipe, not a regular file; skipped"
 SOCKET = "socket, not a regular file; skipped"
 DEVICE = "device, not a regular file; skipped"
-FOLDER = "folder, not a regular file; skipped"
+FOLDER = "directory, not a regular file; skipped"
 OTHER_KIND = "not a regular file; skipped"
 
 
