@@ -10,6 +10,7 @@ from typing import Any
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.values import format_utc, saturated_int64
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
+from peakwatch.sources.checked import checked_record
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
 from peakwatch.sources.problems import Problem
@@ -201,9 +202,8 @@ def _parquet_totals(events: EventsFile) -> RunTotals:
     tail = tail_parquet(events.path, 500, events.label)
     totals.problems.extend(tail.problems)
     for row in tail.rows:
-        try:
-            step = StepRow.model_validate(row)
-        except ValueError:
+        step = checked_record(StepRow, row, events.label)
+        if isinstance(step, Problem):  # the tail read of the run reports bad rows
             continue
         totals.last_event_time = step.ts_event or step.ts_bar or totals.last_event_time
         for name in ("realized_pnl", "unrealized_pnl", "position_size"):
