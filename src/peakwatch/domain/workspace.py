@@ -21,6 +21,7 @@ from peakwatch.contract.models import (
     RunEvent,
     StoreAlert,
 )
+from peakwatch.contract.parse import validate_record
 from peakwatch.contract.values import format_utc, parse_utc
 from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain.activity import (
@@ -28,7 +29,9 @@ from peakwatch.domain.activity import (
     ActivityItem,
     ActivityPage,
     ActivitySource,
+    ScanBudget,
     SortKey,
+    SourceSlice,
     ai_event_item,
     execution_item,
     page_activity,
@@ -52,16 +55,21 @@ from peakwatch.domain.sessions import (
 from peakwatch.domain.steps import steps_from_records
 from peakwatch.secrets import redact, redact_text
 from peakwatch.settings import Settings
+from peakwatch.sources.decode import decode_jsonl
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.jsonl_files import TailCache, list_files, scan_files
+from peakwatch.sources.lines import RawLine
 from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.run_events import read_tail
+from peakwatch.sources.run_events import Located, decode_lines, read_tail
 from peakwatch.sources.runs_index import META_NAME, RunFolder, RunList, RunsIndex
 from peakwatch.sources.safety_config import SafetyConfigRead, read_safety_config
 from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
+from peakwatch.sources.slices import read_slice_before
+from peakwatch.sources.tail import read_first_line
 
 STORE_ALERT_DAYS = 7
+PARQUET_ROW_BYTES = 256  # a search's slice of a Parquet file: its byte budget in rows of this size
 SIDE_FILE_SCAN = 200  # lines from the end of each side file that health looks at
 RUN_ALERTS_SCAN = 200
 FEED_PROBLEMS_KEPT = 20  # per followed file
@@ -455,14 +463,20 @@ class Workspace:
         return self._run_sources[1]
 
     def activity(
-        self, wanted: ActivityFilter, *, limit: int, before: SortKey | None
+        self,
+        wanted: ActivityFilter,
+        *,
+        limit: int,
+        before: SortKey | None,
+        budget: ScanBudget | None = None,
     ) -> ActivityPage:
-        """A page of the merged timeline, newest first."""
+        """A page of the merged timeline, newest first, read within `budget` (default: the
+        search bounds of activity.py; the page says when it stopped early)."""
         sources = self.activity_sources()
         if wanted.run_id is not None:
             run_id = wanted.run_id
             sources = (s for s in sources if not isinstance(s, RunActivity) or s.run_id == run_id)
-        return page_activity(sources, limit=limit, before=before, wanted=wanted)
+        return page_activity(sources, limit=limit, before=before, wanted=wanted, budget=budget)
 
     # -- safety ------------------------------------------------------------------------
 
@@ -570,8 +584,49 @@ class RunActivity:
         if self.run.events is None:
             return [], True
         read = read_tail(self.run.events, count)
+        return self._items(read.records), read.exhausted
+
+    def read_back(self, end: int | None, max_bytes: int) -> SourceSlice:
+        """Items in about `max_bytes` before position `end` (None: the end), oldest first."""
+        events = self.run.events
+        if events is None:
+            return SourceSlice([], None, 0, 0)
+        if events.format == "parquet":
+            return self._parquet_back(end, max_bytes)
+        header: RawLine | None = None
+        floor = 0
+        if events.format == "csv":
+            header = read_first_line(events.path)
+            if header is None:
+                return SourceSlice([], None, 0, events.key.size)
+            floor = len(header.data) + 1
+        piece = read_slice_before(events.path, end, max_bytes, floor=floor)
+        records, _ = decode_lines(events, piece.lines, header)
+        next_end = piece.start if piece.start > floor and not piece.missing else None
+        if piece.error is not None:
+            next_end = None
+        return SourceSlice(
+            self._items(records), next_end, piece.read_bytes, piece.size, stuck=piece.stuck
+        )
+
+    def _parquet_back(self, end: int | None, max_bytes: int) -> SourceSlice:
+        """Rows before row `end` of a Parquet events file; bytes estimated from the row count."""
+        events = self.run.events
+        assert events is not None
+        rows = max(max_bytes // PARQUET_ROW_BYTES, 1)
+        newest = read_tail(events, 1).records
+        total = newest[-1].position + 1 if newest else 0
+        end = total if end is None else min(end, total)
+        older = [r for r in read_tail(events, total - end + rows).records if r.position < end]
+        start = max(end - rows, 0)
+        read_bytes = events.key.size * (end - start) // max(total, 1)
+        next_end = start if start > 0 else None
+        return SourceSlice(self._items(older), next_end, read_bytes, events.key.size)
+
+    def _items(self, records: list[Located]) -> list[ActivityItem]:
+        """Records of this run as feed items (step rows without a time are left out)."""
         items: list[ActivityItem] = []
-        for located in read.records:
+        for located in records:
             record = located.record
             if isinstance(record, RunEvent):
                 items.append(run_event_item(record, self.source_id, located.position, self.run_id))
@@ -579,7 +634,7 @@ class RunActivity:
                 item = step_row_item(record, self.source_id, located.position, self.run_id)
                 if item is not None:
                     items.append(item)
-        return items, read.exhausted
+        return items
 
 
 @dataclass
@@ -600,14 +655,30 @@ class JsonlActivity:
     def read_last(self, count: int) -> tuple[list[ActivityItem], bool]:
         """The file's last `count` records as items, oldest first."""
         tail = self.cache.read(self.path, self.label, count)
+        items = [self._item(entry.record, entry.offset) for entry in tail.entries]
+        return [item for item in items if item is not None], tail.exhausted
+
+    def _item(self, record: Any, offset: int) -> ActivityItem | None:
+        """A validated record of this file as a feed item; None for a problem."""
+        if isinstance(record, AiDecisionEvent):
+            return ai_event_item(record, self.source_id, offset)
+        if isinstance(record, ExecutionEvent):
+            return execution_item(record, self.source_id, offset)
+        return None
+
+    def read_back(self, end: int | None, max_bytes: int) -> SourceSlice:
+        """Items in the `max_bytes` before byte `end` (None: the end), oldest first."""
+        piece = read_slice_before(self.path, end, max_bytes)
         items: list[ActivityItem] = []
-        for entry in tail.entries:
-            record = entry.record
-            if isinstance(record, AiDecisionEvent):
-                items.append(ai_event_item(record, self.source_id, entry.offset))
-            elif isinstance(record, ExecutionEvent):
-                items.append(execution_item(record, self.source_id, entry.offset))
-        return items, tail.exhausted
+        for line in piece.lines:
+            objects, _ = decode_jsonl([line], self.label)
+            for obj in objects:
+                record = validate_record(self.cache.model, obj, self.label, offset=line.offset)
+                item = self._item(record, line.offset)
+                if item is not None:
+                    items.append(item)
+        next_end = piece.start if piece.start > 0 and piece.error is None else None
+        return SourceSlice(items, next_end, piece.read_bytes, piece.size, stuck=piece.stuck)
 
 
 def _meta_view(run: RunFolder) -> dict[str, Any] | None:

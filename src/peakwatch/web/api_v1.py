@@ -186,7 +186,9 @@ async def alerts(
     description=(
         "Run events, AI decision events and execution telemetry merged into one timeline. "
         "Page backwards with `before=<next_cursor>`: every item appears exactly once, even "
-        "while new items arrive."
+        "while new items arrive. One page reads at most 16 MiB in 2 s from the ends of the "
+        "files; when it stops there first, `truncated` is true, the items are those found so "
+        "far and `next_cursor` resumes where the scan stopped."
     ),
     response_model=schemas.ActivityPageView,
     responses=schemas.INVALID_REQUEST,
@@ -222,6 +224,10 @@ async def activity(
         {
             "items": [item.as_dict(with_payload=payload) for item in page.items],
             "next_cursor": page.next_cursor,
+            "truncated": page.truncated,
+            "stop_reason": page.stop_reason,
+            "scanned_bytes": page.scanned_bytes,
+            "reached_bytes": page.reached_bytes,
         }
     )
 

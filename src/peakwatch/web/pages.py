@@ -18,6 +18,7 @@ from peakwatch.web.templating import quote_id, render
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str | None, Query(max_length=200)]
+PageNumber = Annotated[str | None, Query()]  # checked by views.parse_paging: a 400 page, not JSON
 
 NAV = (
     ("home", "/", "Home"),
@@ -73,6 +74,35 @@ def _raw_path(request: Request) -> str:
     return raw.decode("latin-1") if raw else quote(request.url.path)
 
 
+def pager(request: Request, listing: dict[str, int]) -> dict[str, Any]:
+    """A page's listing plus the links to the previous and next pages (same filters)."""
+    offset, limit, total = listing["offset"], listing["limit"], listing["total"]
+    previous = max(offset - limit, 0) if offset > 0 else None
+    following = offset + limit if offset + limit < total else None
+    return {
+        **listing,
+        "previous_url": _page_url(request, previous, limit) if previous is not None else None,
+        "next_url": _page_url(request, following, limit) if following is not None else None,
+    }
+
+
+def _page_url(request: Request, offset: int, limit: int) -> str:
+    """This page's URL with another offset; other parameters are kept."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
+    if offset:
+        params["offset"] = str(offset)
+    if limit != views.PAGE_SIZE:
+        params["limit"] = str(limit)
+    return _raw_path(request) + (f"?{urlencode(params)}" if params else "")
+
+
+def bad_paging(request: Request) -> Response:
+    """400: the page's offset or limit is not allowed (one sentence, no echo of the value)."""
+    context = page_context(request, title="Bad request", nav="home", twins=[])
+    data = {"sentence": views.PAGING_RULE, "first_page_url": _raw_path(request)}
+    return render("bad_request.html", {**context, **data}, 400)
+
+
 def _last_event_id(request: Request) -> str | None:
     broadcaster = getattr(request.app.state, "broadcaster", None)
     return broadcaster.feed.last_event_id if broadcaster is not None else None
@@ -88,21 +118,27 @@ async def home(request: Request, run: Text = None) -> Response:
         ("Status snapshot (JSON)", "/api/live/status/snapshot.json"),
         ("Status snapshot (HTML)", "/api/live/status/snapshot.html"),
         ("Sessions", "/api/live_sessions?limit=50"),
-        ("Runs", "/runs"),
+        ("Runs", f"/runs?limit={views.HOME_ROWS}"),
     ]
     context = page_context(request, title="Operator home", nav="home", twins=twins, stream={})
     return render("home.html", {**context, **data})
 
 
 @router.get("/dashboard")
-async def runs_dashboard(request: Request, run: Text = None) -> Response:
-    """The runs dashboard (runbook Option B): all runs and the selected run in detail."""
+async def runs_dashboard(
+    request: Request, run: Text = None, offset: PageNumber = None, limit: PageNumber = None
+) -> Response:
+    """The runs dashboard (runbook Option B): a page of the runs and the selected run."""
+    paging = views.parse_paging(offset, limit)
+    if paging is None:
+        return bad_paging(request)
     workspace = workspace_of(request)
-    data = await run_in_threadpool(views.dashboard, workspace, run, as_of_now())
+    data = await run_in_threadpool(views.dashboard, workspace, run, as_of_now(), paging)
     twins = [("Runs", "/runs")]
     if data["detail"] is not None:
         twins.append(("Selected run snapshot", f"/runs/{quote_id(data['selected'])}/snapshot"))
     context = page_context(request, title="Runs", nav="runs", twins=twins, stream={})
+    data["runs_pager"] = pager(request, data["runs_listing"])
     return render("dashboard.html", {**context, **data})
 
 
@@ -126,6 +162,22 @@ async def run_page(request: Request, run_id: str) -> Response:
     return render("run.html", {**context, **data, "run_id": run_id})
 
 
+@router.get("/sessions")
+async def sessions_list_page(
+    request: Request, offset: PageNumber = None, limit: PageNumber = None
+) -> Response:
+    """The session registry, most recent first, a page at a time."""
+    paging = views.parse_paging(offset, limit)
+    if paging is None:
+        return bad_paging(request)
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.sessions_page, workspace, as_of_now(), paging)
+    twins = [("Sessions", "/api/live_sessions?limit=100"), ("Counts", "/api/live_sessions/stats")]
+    context = page_context(request, title="Sessions", nav="home", twins=twins)
+    data["sessions_pager"] = pager(request, data["sessions_listing"])
+    return render("sessions.html", {**context, **data})
+
+
 @router.get("/sessions/{session_id:path}")
 async def session_page(request: Request, session_id: str) -> Response:
     """One session of the registry with its record and activity."""
@@ -133,7 +185,11 @@ async def session_page(request: Request, session_id: str) -> Response:
     data = await run_in_threadpool(views.session_page, workspace, session_id, as_of_now())
     if data is None:
         return _not_found(request, "Session", session_id)
-    twins = [("Session", f"/api/live_sessions/{quote_id(session_id)}")]
+    quoted = quote_id(session_id)
+    twins = [
+        ("Session", f"/api/live_sessions/{quoted}"),
+        ("Activity", f"/api/activity?session_id={quoted}&limit={views.SESSION_FEED_ROWS}"),
+    ]
     context = page_context(
         request,
         title=f"Session {session_id}",
@@ -153,8 +209,12 @@ async def activity_page(
     level: Text = None,
     q: Text = None,
     before: Annotated[str | None, Query(max_length=400)] = None,
+    limit: PageNumber = None,
 ) -> Response:
     """The merged activity feed with filters and paging to older items."""
+    paging = views.parse_paging(None, limit or str(views.ACTIVITY_PAGE_SIZE))
+    if paging is None:
+        return bad_paging(request)
     level = level if level in views.LEVELS else None
     given = {"run": run, "session": session, "kind": kind, "level": level, "q": q}
     filters = {key: value.strip() for key, value in given.items() if value and value.strip()}
@@ -167,7 +227,8 @@ async def activity_page(
     )
     cursor = decode_cursor(before) if before else None
     workspace = workspace_of(request)
-    data = await run_in_threadpool(views.activity_page, workspace, wanted, cursor, 50)
+    data = await run_in_threadpool(views.activity_page, workspace, wanted, cursor, paging.limit)
+    custom_limit = str(paging.limit) if paging.limit != views.ACTIVITY_PAGE_SIZE else None
     api_params = {
         "run_id": filters.get("run"),
         "session_id": filters.get("session"),
@@ -175,12 +236,15 @@ async def activity_page(
         "level": filters.get("level"),
         "q": filters.get("q"),
         "before": before if cursor else None,
+        "limit": custom_limit,
     }
     api_query = urlencode({k: v for k, v in api_params.items() if v})
     twins = [("Activity", "/api/activity" + (f"?{api_query}" if api_query else ""))]
     older = None
+    kept = {**filters, **({"limit": custom_limit} if custom_limit else {})}
     if data["next_cursor"]:
-        older = "/activity?" + urlencode({**filters, "before": data["next_cursor"]})
+        older = "/activity?" + urlencode({**kept, "before": data["next_cursor"]})
+    newest = "/activity" + (f"?{urlencode(kept)}" if kept else "")
     stream = None
     if cursor is None:  # only the newest page grows live
         stream = {k: v for k, v in (("run_id", run), ("session_id", session)) if v}
@@ -192,6 +256,8 @@ async def activity_page(
             **data,
             "filters": {key: filters.get(key) for key in ("run", "session", "kind", "level", "q")},
             "older_url": older,
+            "newest_url": newest,
+            "page_size": paging.limit,
             "paged": cursor is not None,
             "bad_cursor": bool(before) and cursor is None,
             "kinds": views.KNOWN_KINDS,
@@ -201,12 +267,24 @@ async def activity_page(
 
 
 @router.get("/alerts")
-async def alerts_page(request: Request, severity: Text = None, source: Text = None) -> Response:
-    """Alerts from every source with severity and source filters and counts."""
+async def alerts_page(
+    request: Request,
+    severity: Text = None,
+    source: Text = None,
+    offset: PageNumber = None,
+    limit: PageNumber = None,
+) -> Response:
+    """Alerts from every source with severity and source filters and counts, paged."""
+    paging = views.parse_paging(offset, limit)
+    if paging is None:
+        return bad_paging(request)
     severity = severity if severity in SEVERITIES else None
     source = source if source in views.ALERT_SOURCES else None
     workspace = workspace_of(request)
-    data = await run_in_threadpool(views.alerts_page, workspace, severity, source, as_of_now())
+    data = await run_in_threadpool(
+        views.alerts_page, workspace, severity, source, as_of_now(), paging
+    )
+    data["alerts_pager"] = pager(request, data["alerts_listing"])
     api_query = urlencode({k: v for k, v in (("severity", severity), ("source", source)) if v})
     twins = [("Alerts", "/api/alerts" + (f"?{api_query}" if api_query else ""))]
     context = page_context(request, title="Alerts", nav="alerts", twins=twins, stream={})
@@ -224,9 +302,15 @@ async def alerts_page(request: Request, severity: Text = None, source: Text = No
 
 
 @router.get("/status/health")
-async def health_page(request: Request) -> Response:
-    """Resolved data roots, whether they exist, and every unreadable artifact."""
-    data = await run_in_threadpool(views.health_page, workspace_of(request))
+async def health_page(
+    request: Request, offset: PageNumber = None, limit: PageNumber = None
+) -> Response:
+    """Resolved data roots, whether they exist, and the unreadable artifacts, paged."""
+    paging = views.parse_paging(offset, limit)
+    if paging is None:
+        return bad_paging(request)
+    data = await run_in_threadpool(views.health_page, workspace_of(request), paging)
+    data["problems_pager"] = pager(request, data["problems_listing"])
     twins = [("Health details", "/api/health/details"), ("Liveness", "/health")]
     context = page_context(request, title="Health", nav="health", twins=twins, stream={})
     return render("health.html", {**context, **data})

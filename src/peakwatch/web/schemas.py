@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -163,6 +163,10 @@ class ActivityItemView(Shape):
 class ActivityPageView(Shape):
     items: list[ActivityItemView]
     next_cursor: str | None
+    truncated: bool
+    stop_reason: Literal["bytes", "time"] | None
+    scanned_bytes: int
+    reached_bytes: int
 
 
 class RootView(Shape):

@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from peakwatch.domain.activity import ActivityFilter, SortKey
+from peakwatch.domain.activity import ActivityFilter, ActivityPage, SortKey
 from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
 from peakwatch.web.charts import equity_chart
 
 PAYLOAD_LIMIT = 4096
+PAGE_SIZE = 100  # rows of a list page unless `limit` says otherwise
+MAX_PAGE_SIZE = 500
+ACTIVITY_PAGE_SIZE = 50  # the feed's default page, as in GET /api/activity
+MAX_OFFSET = 10_000_000
+HOME_ROWS = 50  # runs and activity on the home page; sessions and alerts get 20
+HOME_SHORT_ROWS = 20
+RUN_EVENT_ROWS = 100  # the run page's tables: its newest events and alerts (older: /activity)
+RUN_ALERT_ROWS = 50
+CHART_STEPS = 300
+SESSION_FEED_ROWS = 50
+PAGING_RULE = (
+    f"offset must be a whole number from 0 to {MAX_OFFSET:,} and limit one from 1 to "
+    f"{MAX_PAGE_SIZE} (default {PAGE_SIZE})."
+)
 LONG_SUMMARY = 110
 KIND_GROUPS = {
     "decision": "decision",
@@ -49,6 +64,69 @@ KNOWN_KINDS = (
 LEVELS = ("info", "warning", "error")
 ALERT_SOURCES = ("alert_store", "run", "derived")
 SESSION_STATUSES = ("started", "stale", "completed", "failed", "aborted")
+
+RowT = TypeVar("RowT")
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Which rows of a list a page shows: `limit` rows from the 0-based `offset`."""
+
+    offset: int = 0
+    limit: int = PAGE_SIZE
+
+    def window(self, rows: list[RowT]) -> list[RowT]:
+        """The rows of this page."""
+        return rows[self.offset : self.offset + self.limit]
+
+
+def parse_paging(offset: str | None, limit: str | None) -> Paging | None:
+    """The paging asked for by a page's query text; None when a value is not allowed."""
+    parsed_offset = _whole_number(offset, 0)
+    parsed_limit = _whole_number(limit, PAGE_SIZE)
+    if parsed_offset is None or not 0 <= parsed_offset <= MAX_OFFSET:
+        return None
+    if parsed_limit is None or not 1 <= parsed_limit <= MAX_PAGE_SIZE:
+        return None
+    return Paging(parsed_offset, parsed_limit)
+
+
+def _whole_number(text: str | None, default: int) -> int | None:
+    """`text` as a plain decimal integer (`default` when absent); None when it is not one."""
+    if text is None or text == "":
+        return default
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+def listing(paging: Paging, shown: int, total: int) -> dict[str, int]:
+    """What a pager says: rows `first`..`last` (1-based) of `total`, and the paging."""
+    first = paging.offset + 1 if shown else 0
+    return {
+        "first": first,
+        "last": paging.offset + shown,
+        "total": total,
+        "offset": paging.offset,
+        "limit": paging.limit,
+    }
+
+
+def scan_note(page: ActivityPage) -> dict[str, Any] | None:
+    """Why an activity scan stopped before its page was full, for the page; None if it did not."""
+    if not page.truncated:
+        return None
+    return {
+        "reason": page.stop_reason,
+        "scanned": mebibytes(page.scanned_bytes),
+        "reached": mebibytes(page.reached_bytes),
+    }
+
+
+def mebibytes(count: int) -> str:
+    """A byte count for a sentence: `16 MiB`, `0.4 MiB`."""
+    value = count / (1024 * 1024)
+    return f"{value:,.0f} MiB" if value >= 10 else f"{value:,.1f} MiB"
 
 
 def kind_group(kind: str) -> str:
@@ -121,18 +199,21 @@ def alert_rows(workspace: Workspace, as_of: datetime, query: AlertQuery, limit: 
 def home(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
     """The operator home: status summary, sessions, runs, activity and alerts."""
     runs = workspace.run_list(as_of)
-    sessions = workspace.session_list(as_of, limit=20, mode=None, status=None)
+    sessions = workspace.session_list(as_of, limit=HOME_SHORT_ROWS, mode=None, status=None)
     stats = workspace.session_stats(as_of)
-    page = workspace.activity(ActivityFilter(), limit=50, before=None)
+    page = workspace.activity(ActivityFilter(), limit=HOME_ROWS, before=None)
     health = workspace.health()
+    first_rows = Paging(0, HOME_ROWS)
     return {
-        "runs": runs[:50],
+        "runs": first_rows.window(runs),
+        "runs_listing": listing(first_rows, min(len(runs), HOME_ROWS), len(runs)),
         "run_counts": run_status_counts(runs),
         "sessions": sessions,
         "session_counts": stats["by_status"],
         "session_total": stats["total_sessions"],
-        "alerts": alert_rows(workspace, as_of, AlertQuery(), 20),
+        "alerts": alert_rows(workspace, as_of, AlertQuery(), HOME_SHORT_ROWS),
         "feed": [feed_row(item.as_dict()) for item in page.items],
+        "scan_note": scan_note(page),
         "unreadable_count": health["unreadable_count"],
     }
 
@@ -142,24 +223,30 @@ def run_detail(workspace: Workspace, run_id: str, as_of: datetime) -> dict[str, 
     snapshot = workspace.run_snapshot(run_id, as_of)
     if snapshot is None:
         return None
-    tail = workspace.run_tail(run_id, 300) or []
-    events = workspace.run_events(run_id, 100) or []
+    tail = workspace.run_tail(run_id, CHART_STEPS) or []
+    events = workspace.run_events(run_id, RUN_EVENT_ROWS) or []
     return {
         "snapshot": snapshot,
         "chart": equity_chart(tail),
         "events": [feed_row(item) for item in events],
-        "run_alerts": workspace.run_alerts(run_id, 50) or [],
+        "run_alerts": workspace.run_alerts(run_id, RUN_ALERT_ROWS) or [],
+        "events_limit": RUN_EVENT_ROWS,
+        "alerts_limit": RUN_ALERT_ROWS,
     }
 
 
-def dashboard(workspace: Workspace, selected: str | None, as_of: datetime) -> dict[str, Any]:
-    """The runs dashboard: every run, and the selected (default: newest) run in detail."""
+def dashboard(
+    workspace: Workspace, selected: str | None, as_of: datetime, paging: Paging
+) -> dict[str, Any]:
+    """The runs dashboard: a page of the runs, and the selected (default: newest) run."""
     runs = workspace.run_list(as_of)
     if selected is None and runs:
         selected = runs[0]["run_id"]
     detail = run_detail(workspace, selected, as_of) if selected else None
+    rows = paging.window(runs)
     return {
-        "runs": runs,
+        "runs": rows,
+        "runs_listing": listing(paging, len(rows), len(runs)),
         "run_counts": run_status_counts(runs),
         "selected": selected,
         "detail": detail,
@@ -171,13 +258,29 @@ def session_page(workspace: Workspace, session_id: str, as_of: datetime) -> dict
     found = workspace.session(session_id, as_of)
     if found is None:
         return None
-    page = workspace.activity(ActivityFilter(session_id=session_id), limit=50, before=None)
+    wanted = ActivityFilter(session_id=session_id)
+    page = workspace.activity(wanted, limit=SESSION_FEED_ROWS, before=None)
     record_text, record_full = payload_text(found.get("record", {}))
     return {
         "session": found,
         "record_text": record_text,
         "record_full_length": record_full,
         "feed": [feed_row(item.as_dict()) for item in page.items],
+        "scan_note": scan_note(page),
+        "older_cursor": page.next_cursor,
+    }
+
+
+def sessions_page(workspace: Workspace, as_of: datetime, paging: Paging) -> dict[str, Any]:
+    """A page of the session registry, most recent first, with the registry's counts."""
+    wanted = paging.offset + paging.limit
+    found = workspace.session_list(as_of, limit=wanted, mode=None, status=None)
+    stats = workspace.session_stats(as_of)
+    rows = found[paging.offset :]
+    return {
+        "sessions": rows,
+        "sessions_listing": listing(paging, len(rows), stats["total_sessions"]),
+        "session_counts": stats["by_status"],
     }
 
 
@@ -189,24 +292,45 @@ def activity_page(
     return {
         "feed": [feed_row(item.as_dict()) for item in page.items],
         "next_cursor": page.next_cursor,
+        "scan_note": scan_note(page),
     }
 
 
 def alerts_page(
-    workspace: Workspace, severity: str | None, source: str | None, as_of: datetime
+    workspace: Workspace,
+    severity: str | None,
+    source: str | None,
+    as_of: datetime,
+    paging: Paging,
 ) -> dict[str, Any]:
-    """Alerts filtered by severity and source; counts by severity within the source filter."""
+    """A page of alerts filtered by severity and source; counts within the source filter."""
     everything = workspace.all_alerts(as_of)
     sources = frozenset({source}) if source else frozenset()
     severities = frozenset({severity}) if severity else frozenset()
     counted = select_alerts(everything, AlertQuery(sources=sources), 0)
-    listed = select_alerts(everything, AlertQuery(sources=sources, severities=severities), 200)
-    return {"alerts": listed, "counts": counted["counts"], "counts_total": counted["total"]}
+    wanted = paging.offset + paging.limit
+    listed = select_alerts(everything, AlertQuery(sources=sources, severities=severities), wanted)
+    rows = listed["alerts"][paging.offset :]
+    return {
+        "alerts": rows,
+        "alerts_listing": listing(paging, len(rows), listed["total"]),
+        "counts": counted["counts"],
+        "counts_total": counted["total"],
+    }
 
 
-def health_page(workspace: Workspace) -> dict[str, Any]:
-    """Resolved roots, whether they exist, unreadable artifacts and counts."""
-    return {"health": workspace.health()}
+def health_page(workspace: Workspace, paging: Paging) -> dict[str, Any]:
+    """Resolved roots, whether they exist, a page of the unreadable artifacts, and counts."""
+    health = workspace.health()
+    problems = health["unreadable"]
+    if paging.offset + paging.limit > len(problems) < health["unreadable_count"]:
+        problems = [p.as_dict() for p in workspace.all_problems()]  # past the first 500
+    rows = paging.window(problems)
+    return {
+        "health": health,
+        "problems": rows,
+        "problems_listing": listing(paging, len(rows), health["unreadable_count"]),
+    }
 
 
 def api_operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:

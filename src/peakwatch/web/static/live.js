@@ -293,6 +293,12 @@
     }
   }
 
+  /* A list holds at most its page's size (data-page-size), never more than MAX_ROWS. */
+  function pageSize(list) {
+    var size = parseInt(list.getAttribute("data-page-size"), 10);
+    return size > 0 ? Math.min(size, MAX_ROWS) : MAX_ROWS;
+  }
+
   function anyFeedWants(item) {
     var feeds = document.querySelectorAll('ol.feed[data-feed="activity"]');
     for (var i = 0; i < feeds.length; i++) {
@@ -322,7 +328,7 @@
       wanted.sort(function (a, b) {
         return (b.stamp - a.stamp) || (b.index - a.index);
       });
-      wanted = wanted.slice(0, MAX_ROWS);
+      wanted = wanted.slice(0, pageSize(feed));
       var highlight = wanted.length <= 10;
       var top = feed.firstElementChild;
       var topStamp = top ? rowTime(top) : -Infinity;
@@ -356,6 +362,9 @@
   /* ---- alerts ----------------------------------------------------------------------- */
 
   function alertWants(list, alert) {
+    if (list.getAttribute("data-live") === "off") {
+      return false;
+    }
     var run = list.getAttribute("data-filter-run");
     var severity = list.getAttribute("data-filter-severity");
     var source = list.getAttribute("data-filter-source");
@@ -405,7 +414,8 @@
   function applyAlerts(alerts) {
     document.querySelectorAll('ul.alert-list[data-feed="alerts"]').forEach(function (list) {
       var fragment = document.createDocumentFragment();
-      for (var i = alerts.length - 1; i >= 0 && fragment.childNodes.length < MAX_ROWS; i--) {
+      var room = pageSize(list);
+      for (var i = alerts.length - 1; i >= 0 && fragment.childNodes.length < room; i--) {
         if (alertWants(list, alerts[i])) {
           fragment.appendChild(buildAlertRow(alerts[i], list));
         }
@@ -417,13 +427,14 @@
     });
   }
 
-  /* Lists keep at most MAX_ROWS rows: the oldest go, but only those out of sight below. */
+  /* Lists keep at most their page size: the oldest rows go, but only those out of sight
+   * below (a runs table counts its body rows). */
   function trimLists() {
     var bottom = window.innerHeight;
     document.querySelectorAll('ol.feed[data-feed="activity"], ul.alert-list[data-feed="alerts"]')
       .forEach(function (list) {
         var label = list.getAttribute("aria-label");
-        while (list.children.length > MAX_ROWS) {
+        while (list.children.length > pageSize(list)) {
           var last = list.lastElementChild;
           if (last === document.activeElement || last.getBoundingClientRect().top < bottom) {
             break;
@@ -543,8 +554,12 @@
     }
     if (!found) {
       document.querySelectorAll("table[data-runs-table]").forEach(function (table) {
+        if (table.getAttribute("data-live") === "off") {
+          return;  // a later page: new runs belong on the first
+        }
         var tbody = table.tBodies[0];
         tbody.insertBefore(buildRunRow(table, run), tbody.firstChild);
+        trimRunsTable(table);
         table.hidden = false;
         var empty = document.querySelector('[data-empty-for="runs"]');
         if (empty) {
@@ -554,6 +569,19 @@
       if (document.querySelector("table[data-runs-table]")) {
         bumpCount(run.status, 1);
       }
+    }
+  }
+
+  /* A runs table keeps its page size: the last row (the least recently active) goes, unless
+   * it has the focus. */
+  function trimRunsTable(table) {
+    var tbody = table.tBodies[0];
+    while (tbody.rows.length > pageSize(table)) {
+      var last = tbody.rows[tbody.rows.length - 1];
+      if (last.contains(document.activeElement)) {
+        break;
+      }
+      tbody.removeChild(last);
     }
   }
 
