@@ -226,6 +226,33 @@ def test_new_events_appear_within_a_second_and_the_readers_place_stays(
         close(page)
 
 
+def test_dashboard_first_page_grows_live_but_never_past_its_page_size(
+    browser: Any, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    for i in range(5):
+        open_run(settings.runs_dir, f"paged_run_{i}").event("signal", f"run {i} started")
+    with running_server(settings) as base:
+        page = new_page(browser)
+        page.goto(base + "/dashboard?limit=3")
+        wait_live(page)
+        rows = page.locator("table[data-runs-table] tbody tr")
+        assert rows.count() == 3
+        assert page.get_by_text("Showing 1–3 of 5 runs").count() == 1
+        later = new_page(browser)
+        later.goto(base + "/dashboard?limit=3&offset=3")
+        assert later.locator("table[data-runs-table] tbody tr").count() == 2
+        open_run(settings.runs_dir, "paged_run_new").event("signal", "a new run")
+        page.locator('tr[data-run-id="paged_run_new"]').wait_for(timeout=3000)
+        assert rows.count() == 3, "the first page keeps its page size"
+        later.wait_for_timeout(800)
+        assert later.locator('tr[data-run-id="paged_run_new"]').count() == 0
+        later.get_by_role("link", name="Previous 3").click()
+        assert later.locator("table[data-runs-table] tbody tr").count() == 3  # no-JS link works
+        close(later)
+        close(page)
+
+
 def test_pause_holds_updates_and_resume_shows_each_once_in_order(browser: Any, site: Site) -> None:
     page = new_page(browser)
     page.goto(f"{site.base}/dashboard/runs/{PAUSE_RUN}")
