@@ -24,6 +24,7 @@ from artifacts import (
     write_session,
 )
 from peakwatch.domain import snapshot as snapshot_module
+from peakwatch.domain.activity import ScanBudget
 from peakwatch.export import main as export_main
 from peakwatch.settings import load_settings
 from peakwatch.web import create_app
@@ -143,6 +144,20 @@ def test_same_data_and_as_of_give_identical_bytes(data: Path, tmp_path: Path) ->
     digest = body.pop("content_sha256")
     assert digest == hashlib.sha256(snapshot_module.canonical_json(body)).hexdigest()
     assert str(data) not in a[0].decode() and str(data) not in a[1].decode()
+
+
+def test_a_slow_machine_does_not_change_the_activity_panel(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel is bounded by bytes only: a clock that says "out of time" changes nothing."""
+    with client_for(data) as client:
+        before = client.get(f"/api/live/status/snapshot.json?as_of={AS_OF}").content
+    monkeypatch.setattr(ScanBudget, "__post_init__", lambda self: setattr(self, "started", -1e9))
+    with client_for(data) as client:
+        after = client.get(f"/api/live/status/snapshot.json?as_of={AS_OF}").content
+        searched = client.get("/api/activity").json()
+    assert searched["truncated"] is True  # the clock does stop an ordinary search
+    assert after == before
 
 
 def test_html_snapshot_is_self_contained(data: Path) -> None:

@@ -22,7 +22,7 @@ import orjson
 from peakwatch import __version__
 from peakwatch.contract.models import CONTRACT_VERSION
 from peakwatch.contract.values import format_utc
-from peakwatch.domain.activity import ActivityFilter
+from peakwatch.domain.activity import ActivityFilter, ScanBudget
 from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
@@ -222,8 +222,9 @@ def _alerts(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 
 def _activity(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
     not_after_as_of = (inputs.as_of, "\U0010ffff", 2**62)  # sorts after every item at as_of
+    untimed = ScanBudget(max_seconds=None)  # a byte bound only: the same files, the same panel
     items = inputs.workspace.activity(
-        ActivityFilter(), limit=MAX_ROWS, before=not_after_as_of
+        ActivityFilter(), limit=MAX_ROWS, before=not_after_as_of, budget=untimed
     ).items
     latest = [
         {
