@@ -55,6 +55,8 @@ class Settings:
     index_max_age_seconds: float = 0.5
     poll_interval_seconds: float = 0.25
     keepalive_seconds: float = 15.0
+    max_streams_per_client: int = 16  # open live streams from one address (a browser opens <= 6)
+    max_streams_total: int = 256  # open live streams in all; over either cap a stream gets 429/503
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     allow_remote: bool = False
     home: str = "operator"
@@ -99,7 +101,19 @@ def load_settings(
             values[key] = value
     if "allowed_hosts" in values:
         values["allowed_hosts"] = tuple(values["allowed_hosts"])
+    _check_stream_caps(values)
     return Settings(**values)
+
+
+STREAM_CAPS = ("max_streams_per_client", "max_streams_total")
+
+
+def _check_stream_caps(values: Mapping[str, Any]) -> None:
+    """Each stream cap, when set, is a whole number of at least 1."""
+    for name in STREAM_CAPS:
+        value = values.get(name, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SettingsError(f"{name} must be a whole number of at least 1")
 
 
 def _absolute(path: Path, base: Path) -> Path:

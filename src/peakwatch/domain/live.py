@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -55,15 +56,33 @@ FOLLOW_FAILED = "file could not be followed (unexpected error); skipped"
 logger = logging.getLogger("peakwatch")
 
 
+EVENT_ID_MAX_LENGTH = 64  # `<boot>-<n>`: a longer resume id is malformed without a look
+_EVENT_ID = re.compile(r"([0-9a-f]{1,40})-([0-9]{1,18})")
+
+
+def parse_event_id(text: str) -> tuple[str, int] | None:
+    """`<boot>-<n>` as (boot, n); None unless it is lowercase hex, a dash and ASCII digits."""
+    if len(text) > EVENT_ID_MAX_LENGTH:
+        return None
+    match = _EVENT_ID.fullmatch(text)
+    return (match[1], int(match[2])) if match else None
+
+
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """One message of the live stream."""
+    """One message of the live stream: number `n` of the process `boot`."""
 
-    event_id: str
+    boot: str
+    number: int
     topic: str
     data: dict[str, Any]
     run_id: str | None = None
     session_id: str | None = None
+
+    @property
+    def event_id(self) -> str:
+        """The id sent on the stream, `<boot>-<n>`."""
+        return f"{self.boot}-{self.number}"
 
 
 class _LineFollower:
@@ -182,9 +201,14 @@ class LiveFeed:
         self._lock = threading.Lock()
 
     @property
+    def newest_number(self) -> int:
+        """The number of the newest event (0 before any)."""
+        return self._next - 1
+
+    @property
     def last_event_id(self) -> str:
         """The id of the newest event (`<boot>-0` before any)."""
-        return f"{self.boot}-{self._next - 1}"
+        return f"{self.boot}-{self.newest_number}"
 
     def poll(self, as_of: datetime) -> list[LiveEvent]:
         """Look at every source once; return (and remember) the new events."""
@@ -198,18 +222,18 @@ class LiveFeed:
             return fresh
 
     def since(self, event_id: str) -> list[LiveEvent] | None:
-        """Events after `event_id`, or None when it is unknown or too old to resume from."""
-        boot, _, number = event_id.rpartition("-")
-        if boot != self.boot or not number.isdigit():
+        """Events after `event_id`; None when it is malformed, unknown or too old to resume from."""
+        parsed = parse_event_id(event_id)
+        if parsed is None or parsed[0] != self.boot:
             return None
-        after = int(number)
+        after = parsed[1]
         with self._lock:
             if after >= self._next:
                 return None
             oldest = self._ring[0] if self._ring else None
-            if oldest is not None and _number(oldest.event_id) > after + 1:
+            if oldest is not None and oldest.number > after + 1:
                 return None
-            return [event for event in self._ring if _number(event.event_id) > after]
+            return [event for event in self._ring if event.number > after]
 
     def _emit(
         self,
@@ -218,7 +242,7 @@ class LiveFeed:
         run_id: str | None = None,
         session_id: str | None = None,
     ) -> LiveEvent:
-        event = LiveEvent(f"{self.boot}-{self._next}", topic, data, run_id, session_id)
+        event = LiveEvent(self.boot, self._next, topic, data, run_id, session_id)
         self._next += 1
         self._ring.append(event)
         return event
@@ -407,10 +431,6 @@ class LiveFeed:
             "unreadable": [p.as_dict() for p in problems[:20]],
         }
         fresh.append(self._emit("health", data))
-
-
-def _number(event_id: str) -> int:
-    return int(event_id.rpartition("-")[2])
 
 
 def _validated(model: type[BaseModel], obj: dict[str, Any], label: str, offset: int) -> Any:

@@ -14,14 +14,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from peakwatch.domain.live import LiveEvent, LiveFeed
+from peakwatch.domain.live import LiveEvent, LiveFeed, parse_event_id
 from peakwatch.settings import Settings
 from peakwatch.web import schemas
 from peakwatch.web.context import as_of_now
 from peakwatch.web.guards import HEAD_FLAG
-from peakwatch.web.responses import json_bytes
+from peakwatch.web.responses import json_bytes, json_response
 
 router = APIRouter(prefix="/api")
 
@@ -30,6 +31,15 @@ QUEUE_LIMIT = 10_000
 BATCH_LIMIT = 500  # events per write to one stream
 IDLE_POLL_SECONDS = 1.0  # without subscribers the feed still runs, to keep health current
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+RETRY_AFTER_SECONDS = 5  # told to a client refused for too many open streams
+TOO_MANY_FROM_CLIENT = (
+    "This address already has the most live streams allowed open; close a page or retry later."
+)
+TOO_MANY_IN_TOTAL = "The server already has the most live streams allowed open; retry later."
+PREAMBLE = b"retry: 2000\n: connected\n\n"
+RESET = b"event: reset\ndata: {}\n\n"
+KEEPALIVE = b": keep-alive\n\n"
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 logger = logging.getLogger("peakwatch")
 
 
@@ -55,6 +65,49 @@ class Subscriber:
         return not (self.session_id is not None and event.session_id != self.session_id)
 
 
+class StreamSlots:
+    """Open streams counted per client address and in total, against the caps in settings."""
+
+    def __init__(self, per_client: int, total: int) -> None:
+        self.per_client = per_client
+        self.total = total
+        self.open_total = 0
+        self._open_by_client: dict[str, int] = {}
+
+    def take(self, client: str) -> tuple[int, str] | None:
+        """Take a slot for a new stream from `client`, or say why not: (status, reason)."""
+        held = self._open_by_client.get(client, 0)
+        if held >= self.per_client:
+            return 429, TOO_MANY_FROM_CLIENT
+        if self.open_total >= self.total:
+            return 503, TOO_MANY_IN_TOTAL
+        self._open_by_client[client] = held + 1
+        self.open_total += 1
+        return None
+
+    def give_back(self, client: str) -> None:
+        """Free the slot of a stream from `client` that ended."""
+        held = self._open_by_client.pop(client, 0) - 1
+        if held > 0:
+            self._open_by_client[client] = held
+        self.open_total -= 1
+
+
+class SlotStream(StreamingResponse):
+    """An event stream that gives its slot back when it ends, however it ends."""
+
+    def __init__(self, content: AsyncIterator[bytes], slots: StreamSlots, client: str) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=STREAM_HEADERS)
+        self.slots = slots
+        self.client = client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slots.give_back(self.client)
+
+
 class Broadcaster:
     """Polls the LiveFeed and fans events out to every subscriber.
 
@@ -67,6 +120,7 @@ class Broadcaster:
         self.feed = feed
         self.settings = settings
         self.subscribers: set[Subscriber] = set()
+        self.slots = StreamSlots(settings.max_streams_per_client, settings.max_streams_total)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._previous_handlers: dict[int, Any] = {}
@@ -159,11 +213,6 @@ class Broadcaster:
                     subscriber.queue.put_nowait(None)
 
 
-def event_number(event: LiveEvent) -> int:
-    """The running number in an event id `<boot>-<n>`."""
-    return int(event.event_id.rpartition("-")[2])
-
-
 def format_event(event: LiveEvent) -> bytes:
     """One SSE message: id, event name, JSON data."""
     return (
@@ -177,6 +226,59 @@ def format_event(event: LiveEvent) -> bytes:
     )
 
 
+def opening(feed: LiveFeed, resume_from: str | None, subscriber: Subscriber) -> tuple[bytes, int]:
+    """What a stream sends first, and the number of the newest event that covers.
+
+    A resume sends the retained events after its id. A fresh start (no id, or after `reset`
+    one that cannot be resumed from) sends `hello` carrying the newest id.
+    """
+    backlog = feed.since(resume_from) if resume_from is not None else None
+    if resume_from is not None and backlog is not None:
+        covered = backlog[-1].number if backlog else resumed_number(resume_from)
+        return b"".join(format_event(e) for e in backlog if subscriber.wants(e)), covered
+    newest = feed.newest_number
+    hello = b"id: %s-%d\nevent: hello\ndata: {}\n\n" % (feed.boot.encode(), newest)
+    return (RESET if resume_from is not None else b"") + hello, newest
+
+
+def resumed_number(event_id: str) -> int:
+    """The number in a resume id the feed accepted."""
+    parsed = parse_event_id(event_id)
+    return parsed[1] if parsed is not None else 0
+
+
+def resume_id(request: Request, query_value: str | None) -> str | None:
+    """The id to resume after: the `Last-Event-ID` header, else the `last_event_id` query."""
+    header = request.headers.get("last-event-id")
+    return header if header is not None else query_value
+
+
+def client_address(request: Request) -> str:
+    """The peer address the per-client stream cap counts against."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def too_many_streams(status: int, reason: str) -> Response:
+    """The answer to a stream over a cap: status, Retry-After and a one-sentence body."""
+    response = json_response({"detail": reason}, status_code=status)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+async def next_batch(
+    queue: asyncio.Queue[LiveEvent | None], keepalive: float
+) -> list[LiveEvent | None]:
+    """What is queued, up to BATCH_LIMIT, once something is; empty after `keepalive` idle."""
+    try:
+        first = await asyncio.wait_for(queue.get(), keepalive)
+    except TimeoutError:
+        return []
+    batch = [first]
+    while len(batch) < BATCH_LIMIT and not queue.empty():
+        batch.append(queue.get_nowait())
+    return batch
+
+
 @router.get(
     "/stream",
     tags=["stream"],
@@ -184,62 +286,58 @@ def format_event(event: LiveEvent) -> bytes:
     description=(
         "Events `activity`, `run`, `alert` and `health`, each with an id. Reconnect with the "
         "`Last-Event-ID` header (browsers do this themselves) to resume with nothing lost and "
-        "nothing repeated; an id that is too old yields a `reset` event (reload the page data)."
+        "nothing repeated; an id that is malformed, unknown or too old yields a `reset` event "
+        "(reload the page data), then the stream goes on afresh. Too many open streams from one "
+        "address answer 429, too many in all 503, both with `Retry-After`."
     ),
     response_class=StreamingResponse,
-    responses=schemas.INVALID_REQUEST,
+    responses={
+        **schemas.INVALID_REQUEST,
+        429: {"description": "Too many open streams from this address; retry later."},
+        503: {"description": "Too many open streams in all; retry later."},
+    },
 )
 async def stream(
     request: Request,
     run_id: Annotated[str | None, Query(max_length=200)] = None,
     session_id: Annotated[str | None, Query(max_length=200)] = None,
     topic: Annotated[list[str] | None, Query(description="Repeatable; default: all.")] = None,
-    last_event_id: Annotated[str | None, Query(max_length=100)] = None,
-) -> StreamingResponse:
+    last_event_id: Annotated[
+        str | None, Query(description="As the `Last-Event-ID` header, which wins.")
+    ] = None,
+) -> Response:
     broadcaster: Broadcaster = request.app.state.broadcaster
     topics = frozenset(t for t in (topic or TOPICS) if t in TOPICS) or frozenset(TOPICS)
     subscriber = Subscriber(run_id, session_id, topics)
-    resume_from = request.headers.get("last-event-id") or last_event_id
+    resume_from = resume_id(request, last_event_id)
     head_only = bool(request.scope.get(HEAD_FLAG))
     keepalive = broadcaster.settings.keepalive_seconds
+    feed = broadcaster.feed
 
     async def body() -> AsyncIterator[bytes]:
-        yield b"retry: 2000\n: connected\n\n"
+        yield PREAMBLE
         if head_only or broadcaster.closing:
             return
         broadcaster.subscribers.add(subscriber)
-        sent_upto = 0  # events up to this number went out in the backlog: never twice
         try:
-            backlog = broadcaster.feed.since(resume_from) if resume_from else None
-            if resume_from and backlog is None:
-                yield b"event: reset\ndata: {}\n\n"
-            for event in backlog or []:
-                sent_upto = event_number(event)
-                if subscriber.wants(event):
-                    yield format_event(event)
-            if not resume_from:
-                hello = broadcaster.feed.last_event_id.encode()
-                yield b"id: " + hello + b"\nevent: hello\ndata: {}\n\n"
-            while True:
-                try:
-                    pending = await asyncio.wait_for(subscriber.queue.get(), keepalive)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
+            first, sent_upto = opening(feed, resume_from, subscriber)
+            if first:
+                yield first
+            while True:  # events up to `sent_upto` went out already or predate the hello
+                batch = await next_batch(subscriber.queue, keepalive)
+                if not batch:
+                    yield KEEPALIVE
                     continue
-                batch = [pending]  # whatever else is queued goes out in the same write
-                while len(batch) < BATCH_LIMIT and not subscriber.queue.empty():
-                    batch.append(subscriber.queue.get_nowait())
-                chunk = b"".join(
-                    format_event(event)
-                    for event in batch
-                    if event is not None and event_number(event) > sent_upto
-                )
-                if chunk:
-                    yield chunk
+                live = [e for e in batch if e is not None and e.number > sent_upto]
+                if live:
+                    yield b"".join(format_event(event) for event in live)
                 if None in batch:
                     return
         finally:
             broadcaster.subscribers.discard(subscriber)
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+    client = client_address(request)
+    refusal = broadcaster.slots.take(client)
+    if refusal is not None:
+        return too_many_streams(*refusal)
+    return SlotStream(body(), broadcaster.slots, client)
