@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -16,6 +17,13 @@ from peakwatch.settings import Settings, SettingsError, load_settings
 # bind, port) is answered at once, without loading the whole web stack first.
 
 GRACEFUL_SHUTDOWN_SECONDS = 2
+
+OTHER_CONNECTIONS = 768
+"""Connections served at once besides the live streams (whose number settings cap).
+
+uvicorn's `limit_concurrency` is the stream cap plus this: open streams can never take the
+room /health and the pages need, and connections beyond it get a quick 503, not a stall.
+"""
 
 
 class StartError(Exception):
@@ -64,6 +72,38 @@ def check_workers(workers: int, reload: bool) -> None:
         raise StartError("--reload runs one process: leave out --workers or --reload.")
 
 
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options that keep a crowd of connections from stalling everyone else.
+
+    Idle connections close after a few seconds, request heads are bounded, at most
+    `limit_concurrency` connections are served at once and client addresses are the peer's own
+    (no forwarded headers: the per-client stream cap cannot be dodged).
+    """
+    from peakwatch.http_protocol import IDLE_CONNECTION_SECONDS, BoundedHttpProtocol
+
+    limit = settings.max_streams_total + OTHER_CONNECTIONS
+    return {
+        "http": BoundedHttpProtocol,
+        "timeout_keep_alive": IDLE_CONNECTION_SECONDS,
+        "limit_concurrency": limit,
+        "backlog": limit,
+        "proxy_headers": False,
+    }
+
+
+def raise_open_file_limit(wanted: int) -> None:
+    """Lift the soft limit on open files towards `wanted` (one per connection, and data files)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < ceiling:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
 def urls(settings: Settings) -> list[str]:
     """The URLs worth opening, for the start banner."""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -98,6 +138,8 @@ def serve(
     from peakwatch.web.factory import SETTINGS_ENV
 
     os.environ[SETTINGS_ENV] = json.dumps(_settings_overrides(settings))
+    options = connection_options(settings)
+    raise_open_file_limit(2 * options["limit_concurrency"])
     uvicorn.run(
         "peakwatch.web.factory:app_from_environment",
         factory=True,
@@ -109,6 +151,7 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
+        **options,
     )
     return 0
 

@@ -1,0 +1,73 @@
+"""The HTTP protocol peakwatch serves with: uvicorn's httptools protocol, with two bounds more.
+
+uvicorn closes a connection that stays silent after a response (`timeout_keep_alive`), but it
+keeps forever one that never sends a request, or trickles its headers, and it buffers a request
+head of any size. Here a request head must arrive whole within IDLE_CONNECTION_SECONDS of the
+connection opening (or of the previous response), and no more than REQUEST_HEAD_LIMIT_BYTES may
+arrive between two request heads (the app serves GET and HEAD only: requests carry no body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+IDLE_CONNECTION_SECONDS = 5
+"""A connection without a whole request head for this long is closed (also uvicorn's keep-alive)."""
+
+REQUEST_HEAD_LIMIT_BYTES = 128 << 10
+"""Request line and headers together; more gets 400 and the connection is closed."""
+
+HEAD_TOO_LARGE = "Request head too large."
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol that closes idle connections and refuses oversized heads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._head_bytes += len(data)
+        if self._head_bytes > REQUEST_HEAD_LIMIT_BYTES:
+            self._stop_head_deadline()
+            self.send_400_response(HEAD_TOO_LARGE)
+            return
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._stop_head_deadline()
+        self._head_bytes = 0
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        idle_next = not self.pipeline  # otherwise the next request is already here
+        super().on_response_complete()
+        if idle_next and not self.transport.is_closing():
+            self._await_head()
+
+    def _await_head(self) -> None:
+        self._stop_head_deadline()
+        self._head_deadline = self.loop.call_later(IDLE_CONNECTION_SECONDS, self._head_overdue)
+
+    def _stop_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_overdue(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
