@@ -18,7 +18,7 @@ from peakwatch.sources.problems import Problem
 
 BOM = b"\xef\xbb\xbf"
 _NINETEEN_DIGITS = re.compile(rb"[0-9]{19}")  # an integer this long may be beyond 64 bits
-_TWENTY_DIGITS = re.compile(rb"[0-9]{20}")  # one this long may be beyond orjson's integers
+_BEYOND_ORJSON_INTS = re.compile(rb"-[0-9]{19}|[0-9]{20}")  # orjson may read these as floats
 
 
 def decode_jsonl(
@@ -52,7 +52,7 @@ def parse_json(data: bytes) -> tuple[Any, str | None]:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return _parse_lenient(data)
-    if _TWENTY_DIGITS.search(data):  # orjson reads integers beyond 64 bits as floats
+    if _BEYOND_ORJSON_INTS.search(data):  # read integers exactly, to refuse those beyond 64 bits
         return _parse_lenient(data)
     if _NINETEEN_DIGITS.search(data) or data.count(b"[") + data.count(b"{") > MAX_JSON_NESTING:
         return _within_limits(value)
