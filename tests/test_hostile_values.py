@@ -43,7 +43,6 @@ from peakwatch.contract.models import (
     StepRow,
     StoreAlert,
 )
-from peakwatch.contract.parse import validate_record
 from peakwatch.contract.values import (
     EARLIEST_UTC,
     INT64_MAX,
@@ -63,6 +62,7 @@ from peakwatch.sources.json_file import read_json_object
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import Located
+from peakwatch.sources.validation import validate_record
 from peakwatch.web.responses import json_bytes
 from test_governance import flat_routes
 

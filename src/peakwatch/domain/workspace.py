@@ -21,7 +21,6 @@ from peakwatch.contract.models import (
     RunEvent,
     StoreAlert,
 )
-from peakwatch.contract.parse import validate_record
 from peakwatch.contract.values import format_utc, parse_utc
 from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain.activity import (
@@ -67,6 +66,7 @@ from peakwatch.sources.safety_config import SafetyConfigRead, read_safety_config
 from peakwatch.sources.sessions_index import SessionFile, SessionsIndex
 from peakwatch.sources.slices import read_slice_before
 from peakwatch.sources.tail import read_first_line
+from peakwatch.sources.validation import validate_record
 
 STORE_ALERT_DAYS = 7
 PARQUET_ROW_BYTES = 256  # a search's slice of a Parquet file: its byte budget in rows of this size

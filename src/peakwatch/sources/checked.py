@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from peakwatch.contract.parse import validate_record
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.validation import validate_record
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 RECORD_NOT_READ = "record could not be read; skipped"

@@ -16,7 +16,6 @@ from peakwatch.contract.models import (
     SessionRecord,
     StepRow,
 )
-from peakwatch.contract.parse import validate_record
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
 from peakwatch.sources.incremental import IncrementalReader
 from peakwatch.sources.json_file import read_json_object
@@ -24,6 +23,7 @@ from peakwatch.sources.lines import RawLine
 from peakwatch.sources.parquet_tail import UNREADABLE, _plain_rows
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.regular_files import open_regular, read_problem
+from peakwatch.sources.validation import validate_record
 from peakwatch.validate.report import FileReport, plural
 
 READ_BYTES = 1 << 20
