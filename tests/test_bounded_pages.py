@@ -104,7 +104,7 @@ def byte_counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         counted.append(piece.read_bytes)
         return piece
 
-    monkeypatch.setattr("peakwatch.domain.workspace.read_slice_before", counting)
+    monkeypatch.setattr("peakwatch.domain.activity_feed.read_slice_before", counting)
     return counted
 
 
@@ -245,7 +245,7 @@ def test_search_stops_at_its_time_budget(big_client: TestClient, byte_counter: l
     assert budget.allowance(10) == 10
     assert budget.allowance(10) == 0
     assert budget.stopped == activity_domain.STOPPED_TIME
-    page = big_client.app.state.workspace.activity(  # type: ignore[attr-defined]
+    page = big_client.app.state.workspace.activity.page(  # type: ignore[attr-defined]
         activity_domain.ActivityFilter(text="no such text"),
         limit=10,
         before=None,

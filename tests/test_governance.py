@@ -858,8 +858,15 @@ def test_unexpected_exceptions_are_not_echoed(world: dict[str, Any]) -> None:
         raise IsADirectoryError(21, leak)
 
     workspace = app.state.workspace
-    for name in ("run_list", "run_snapshot", "session_list", "activity", "all_alerts", "health"):
-        setattr(workspace, name, explode)
+    for concern, name in (
+        (workspace.runs, "listing"),
+        (workspace.runs, "snapshot"),
+        (workspace.sessions, "listing"),
+        (workspace.activity, "page"),
+        (workspace.alerts, "everything"),
+        (workspace.health, "report"),
+    ):
+        setattr(concern, name, explode)
     with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as test_client:
         for path in (
             "/runs",

@@ -27,7 +27,7 @@ import pytest
 
 from artifacts import native_event, session_record, write_jsonl, write_meta, write_session
 from live_server import running_server
-from peakwatch.domain import live
+from peakwatch.domain import followers, live
 from peakwatch.settings import Settings
 from peakwatch.sources.checked import RECORD_NOT_READ
 from peakwatch.sources.paths import LINK_LEADS_OUTSIDE, NAME_NOT_UTF8
@@ -273,14 +273,14 @@ def test_overflowing_timestamp_appended_while_live(live_settings: Settings, root
 def test_line_that_makes_the_converter_raise(
     live_settings: Settings, roots: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = live.run_event_item
+    real = followers.run_event_item
 
     def fragile(record: Any, *args: Any) -> Any:
         if record.msg == "poison":
             raise RuntimeError("converter bug")
         return real(record, *args)
 
-    monkeypatch.setattr(live, "run_event_item", fragile)
+    monkeypatch.setattr(followers, "run_event_item", fragile)
     write_meta(roots / "live_runs" / "victim", "victim")
     events = roots / "live_runs" / "victim" / "events.jsonl"
     events.write_text("")
@@ -293,14 +293,14 @@ def test_line_that_makes_the_converter_raise(
             what="the line after the one that raised",
         )
         problem = problem_in_health(
-            s, "live_runs/victim/events.jsonl", exactly(live.EVENT_NOT_SHOWN)
+            s, "live_runs/victim/events.jsonl", exactly(followers.EVENT_NOT_SHOWN)
         )
         assert problem["offset"] == 0
         assert "converter bug" not in get(s, "/api/health/details").text
         survives(
             s,
             "live_runs/victim/events.jsonl",
-            exactly(live.EVENT_NOT_SHOWN),
+            exactly(followers.EVENT_NOT_SHOWN),
             lambda: shutil.rmtree(s.runs / "victim"),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,9 +87,9 @@ def test_the_live_feed_counts_a_run_only_when_its_file_grew(
     workspace = Workspace(settings)
     feed = LiveFeed(workspace)
     reads: list[int | None] = []
-    real = workspace.ledger
+    real = workspace.runs.ledger
     monkeypatch.setattr(
-        workspace, "ledger", lambda run, max_bytes=None: reads.append(max_bytes) or real(run)
+        workspace.runs, "ledger", lambda run, max_bytes=None: reads.append(max_bytes) or real(run)
     )
     feed.poll(datetime.now(UTC))  # primes: what is there now is not news
     stamp = events.stat().st_mtime_ns + 5_000_000
@@ -98,3 +99,20 @@ def test_the_live_feed_counts_a_run_only_when_its_file_grew(
     write_jsonl(events, native_bar_events(1, first_seq=100), mode="a")
     feed.poll(datetime.now(UTC))
     assert reads == [LEDGER_SLICE_BYTES]
+
+
+def test_the_ledger_of_a_run_that_went_away_is_dropped(settings: Settings) -> None:
+    """Run churn does not grow memory: a removed run's totals are forgotten."""
+    workspace = Workspace(settings)
+    for run_id in ("gone", "kept"):
+        write_meta(settings.runs_dir / run_id, run_id)
+        write_jsonl(settings.runs_dir / run_id / "events.jsonl", native_bar_events(3))
+    workspace.refresh(force=True)
+    for run_id in ("gone", "kept"):
+        run = workspace.runs.find(run_id)
+        assert run is not None and workspace.runs.ledger(run)["total_steps"] == 3
+    shutil.rmtree(settings.runs_dir / "gone")
+    workspace.refresh(force=True)
+    kept = workspace.runs.find("kept")
+    assert kept is not None and workspace.runs.ledger(kept)["total_steps"] == 3
+    assert set(workspace.runs._ledgers) == {"kept"}

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artifacts import T0, native_bar_events, write_jsonl, write_meta
-from peakwatch.domain.workspace import Workspace
-from test_metrics import metric_lines
+from peakwatch.domain.run_queries import Runs
+from web_helpers import metric_lines
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def tail_cannot_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> object:
         raise AssertionError("the tail was read again")
 
-    monkeypatch.setattr(Workspace, "run_tail", refuse)
+    monkeypatch.setattr(Runs, "tail", refuse)
 
 
 def test_a_repeated_tail_is_answered_from_the_cache_with_the_same_bytes_and_headers(

@@ -60,18 +60,18 @@ def export(workspace: Workspace, out: Path, as_of_text: str, run_ids: list[str])
     snapshot = build_snapshot(workspace, as_of)
     write("status_snapshot.json", json_bytes(snapshot))
     write("status_snapshot.html", render_snapshot_html(snapshot))
-    sessions = workspace.session_list(as_of, limit=SESSIONS_LIMIT, mode=None, status=None)
+    sessions = workspace.sessions.listing(as_of, limit=SESSIONS_LIMIT, mode=None, status=None)
     write("live_sessions.json", json_bytes(sessions))
-    runs = workspace.run_list(as_of)
+    runs = workspace.runs.listing(as_of)
     write("runs.json", json_bytes(runs))
     for run_id in run_ids or [run["run_id"] for run in runs]:
-        run_snapshot = workspace.run_snapshot(run_id, as_of)
+        run_snapshot = workspace.runs.snapshot(run_id, as_of)
         if run_snapshot is None:
             print(f"peakwatch export: run not found: {run_id}", file=sys.stderr)
             continue
         write(f"runs/{run_id}/run_snapshot.json", json_bytes(run_snapshot))
-        write(f"runs/{run_id}/run_tail.json", json_bytes(workspace.run_tail(run_id, TAIL_LIMIT)))
-        alerts = workspace.run_alerts(run_id, ALERTS_LIMIT)
+        write(f"runs/{run_id}/run_tail.json", json_bytes(workspace.runs.tail(run_id, TAIL_LIMIT)))
+        alerts = workspace.runs.alerts(run_id, ALERTS_LIMIT)
         write(f"runs/{run_id}/run_alerts.json", json_bytes(alerts))
     return written
 

@@ -19,39 +19,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
-from peakwatch.contract.models import (
-    AiDecisionEvent,
-    ExecutionEvent,
-    RunAlert,
-    RunEvent,
-    StepRow,
-    StoreAlert,
-)
-from peakwatch.domain import alerts as alerts_domain
-from peakwatch.domain.activity import (
-    ActivityItem,
-    ai_event_item,
-    execution_item,
-    run_event_item,
-    step_row_item,
+from peakwatch.domain.activity import ActivityItem
+from peakwatch.domain.followers import (
+    EVENT_NOT_SHOWN,
+    LineFollower,
+    RunFollower,
+    ai_item,
+    exec_item,
+    run_alert,
+    store_alert,
 )
 from peakwatch.domain.runs import run_summary
 from peakwatch.domain.workspace import Workspace
-from peakwatch.sources.checked import checked_record
-from peakwatch.sources.decode import decode_jsonl
-from peakwatch.sources.identity import FileKey, stat_key
-from peakwatch.sources.incremental import IncrementalReader
+from peakwatch.sources.identity import stat_key
 from peakwatch.sources.jsonl_files import list_files
-from peakwatch.sources.parquet_tail import tail_parquet
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.run_events import EventsFile, EventsFollower
+from peakwatch.sources.run_events import EventsFile
 from peakwatch.sources.runs_index import RunFolder
 
 RING_CAPACITY = 20_000
 LEDGER_SLICE_BYTES = 128 << 10  # of a run's backlog read per poll for its totals
-EVENT_NOT_SHOWN = "event could not be shown; skipped"
 FOLLOW_FAILED = "file could not be followed (unexpected error); skipped"
 logger = logging.getLogger("peakwatch")
 
@@ -85,103 +72,6 @@ class LiveEvent:
         return f"{self.boot}-{self.number}"
 
 
-class _LineFollower:
-    """A JSONL side file (AI events, execution telemetry, alerts) followed line by line."""
-
-    def __init__(self, path: Path, label: str, convert: Callable[[dict[str, Any], int], Any]):
-        self.path = path
-        self.label = label
-        self.convert = convert
-        self.reader = IncrementalReader(path)
-        self.key: FileKey | None = None
-
-    def read_new(self) -> tuple[list[Any], list[Problem]]:
-        appended = self.reader.read_new()
-        converted: list[Any] = []
-        problems: list[Problem] = []
-        for line in appended.lines:
-            objects, bad = decode_jsonl([line], self.label)
-            problems.extend(bad)
-            for obj in objects:
-                try:
-                    item = self.convert(obj, line.offset)
-                except Exception:  # one line must not stop the lines after it
-                    item = Problem(self.label, EVENT_NOT_SHOWN, offset=line.offset)
-                if isinstance(item, Problem):
-                    problems.append(item)
-                elif item is not None:
-                    converted.append(item)
-        return converted, problems
-
-
-class _RunFollower:
-    """A run's events file: JSONL/CSV followed incrementally, Parquet by row count."""
-
-    def __init__(self, run: RunFolder, events: EventsFile) -> None:
-        self.run_id = run.run_id
-        self.events = events
-        self.key: FileKey | None = None
-        self.follower = EventsFollower(events) if events.format != "parquet" else None
-        self.rows_seen = 0
-
-    def skip_to_end(self) -> None:
-        if self.follower is not None:
-            self.follower.skip_to_end()
-        else:
-            self.rows_seen = tail_parquet(self.events.path, 0, self.events.label).total_rows
-
-    def read_new(self) -> tuple[list[ActivityItem], list[Problem]]:
-        """Items for the records appended since the last call, and the records not shown."""
-        if self.follower is None:
-            return self._new_parquet_rows()
-        items: list[ActivityItem] = []
-        problems: list[Problem] = []
-        for located in self.follower.read_new().records:
-            try:
-                item = self._item(located.record, located.position)
-            except Exception:  # one record must not stop the records after it
-                problems.append(
-                    Problem(self.events.label, EVENT_NOT_SHOWN, offset=located.position)
-                )
-                continue
-            if item is not None:
-                items.append(item)
-        return items, problems
-
-    def _item(self, record: RunEvent | StepRow, position: int) -> ActivityItem | None:
-        """The feed item of one record (None for a step row with nothing to show)."""
-        source_id = f"run:{self.run_id}"
-        if isinstance(record, RunEvent):
-            return run_event_item(record, source_id, position, self.run_id)
-        return step_row_item(record, source_id, position, self.run_id)
-
-    def _new_parquet_rows(self) -> tuple[list[ActivityItem], list[Problem]]:
-        """Items for the rows added to a Parquet events file since the last call."""
-        items: list[ActivityItem] = []
-        problems: list[Problem] = []
-        total = tail_parquet(self.events.path, 0, self.events.label).total_rows
-        if total < self.rows_seen:
-            self.rows_seen = 0
-        fresh = total - self.rows_seen
-        if fresh <= 0:
-            return items, problems
-        tail = tail_parquet(self.events.path, fresh, self.events.label)
-        first = tail.total_rows - len(tail.rows)
-        for index, row in enumerate(tail.rows, start=first):
-            step = checked_record(StepRow, row, self.events.label, line=index + 1)
-            if not isinstance(step, StepRow):
-                continue
-            try:
-                item = self._item(step, index)
-            except Exception:  # one row must not stop the rows after it
-                problems.append(Problem(self.events.label, EVENT_NOT_SHOWN, line=index + 1))
-                continue
-            if item is not None:
-                items.append(item)
-        self.rows_seen = tail.total_rows
-        return items, problems
-
-
 class LiveFeed:
     """Watches every data root and numbers what changes, for all stream subscribers."""
 
@@ -191,8 +81,8 @@ class LiveFeed:
         self._ring: deque[LiveEvent] = deque(maxlen=capacity)
         self._next = 1
         self._primed = False
-        self._runs: dict[str, _RunFollower] = {}
-        self._lines: dict[str, _LineFollower] = {}
+        self._runs: dict[str, RunFollower] = {}
+        self._lines: dict[str, LineFollower] = {}
         self._run_state: dict[str, tuple[Any, ...]] = {}
         self._listed: list[RunFolder] | None = None  # the index's run list last looked at
         self._seen: dict[str, RunFolder] = {}  # that list by run id
@@ -261,14 +151,14 @@ class LiveFeed:
             except Exception:  # one run must never stop the events of the others
                 logger.warning("live feed: run %s could not be followed; skipped", run_id)
                 self._hot.discard(run_id)
-                self.workspace.note_feed_problems(
+                self.workspace.health.note_feed_problems(
                     f"run:{run_id}",
-                    [Problem(f"{self.workspace.runs.label}/{run_id}", FOLLOW_FAILED)],
+                    [Problem(f"{self.workspace.run_index.label}/{run_id}", FOLLOW_FAILED)],
                 )
 
     def _note_hot_runs(self) -> None:
         """Mark the runs that appeared, changed or went since the run list last looked at."""
-        listed = self.workspace.runs.runs()
+        listed = self.workspace.run_index.runs()
         if listed is not self._listed:
             current = {listed_run.run_id: listed_run for listed_run in listed}
             for run_id, listed_run in current.items():
@@ -280,7 +170,7 @@ class LiveFeed:
 
     def _poll_run(self, run_id: str, as_of: datetime, fresh: list[LiveEvent]) -> None:
         """One hot run: its new activity, a changed summary, or its removal, into `fresh`."""
-        run = self.workspace.refresh_run(run_id)
+        run = self.workspace.runs.refresh_run(run_id)
         if run is None:
             self._forget(run_id)
             if self._run_state.pop(run_id, None) is not None:
@@ -310,12 +200,12 @@ class LiveFeed:
         self._hot.discard(run_id)
         self._seen.pop(run_id, None)
         self._runs.pop(run_id, None)
-        self.workspace.note_feed_problems(f"run:{run_id}", [])
+        self.workspace.health.note_feed_problems(f"run:{run_id}", [])
 
     def _follow_run(self, run: RunFolder, events: EventsFile) -> list[LiveEvent]:
         follower = self._runs.get(run.run_id)
         if follower is None or follower.events.path != events.path:
-            follower = _RunFollower(run, events)
+            follower = RunFollower(run, events)
             self._runs[run.run_id] = follower
             if not self._primed:
                 follower.skip_to_end()
@@ -328,10 +218,10 @@ class LiveFeed:
         if rewritten_or_grew:  # not for a bare mtime change: nothing new to count
             # Bad lines reach health through the run's totals; a huge backlog is read a slice
             # per poll so that following a run never starves the requests served meanwhile.
-            self.workspace.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
+            self.workspace.runs.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
         items, problems = follower.read_new()
         if items or problems:  # shown as last read: a clean append clears them
-            self.workspace.note_feed_problems(f"run:{run.run_id}", problems)
+            self.workspace.health.note_feed_problems(f"run:{run.run_id}", problems)
         return [
             self._emit("activity", item.as_dict(with_payload=False), item.run_id, item.session_id)
             for item in items
@@ -345,10 +235,10 @@ class LiveFeed:
                 self._follow_side_file(source_id, path, label, convert, fresh)
             except Exception:  # one file must never stop the events of the others
                 logger.warning("live feed: %s could not be followed; skipped", source_id)
-                self.workspace.note_feed_problems(source_id, [Problem(label, FOLLOW_FAILED)])
+                self.workspace.health.note_feed_problems(source_id, [Problem(label, FOLLOW_FAILED)])
         for gone in set(self._lines) - set(wanted):
             del self._lines[gone]
-            self.workspace.note_feed_problems(gone, [])
+            self.workspace.health.note_feed_problems(gone, [])
 
     def _wanted_side_files(
         self,
@@ -357,20 +247,20 @@ class LiveFeed:
         settings = self.workspace.settings
         wanted: dict[str, tuple[Path, str, Callable[[dict[str, Any], int], Any]]] = {}
         if stat_key(settings.ai_events_path) is not None:
-            wanted["ai"] = (settings.ai_events_path, settings.ai_events_path.name, _ai_item)
+            wanted["ai"] = (settings.ai_events_path, settings.ai_events_path.name, ai_item)
         for name, _ in list_files(settings.execution_dir, ".jsonl"):
             label = f"{settings.execution_dir.name}/{name}"
-            wanted[f"exec:{name}"] = (settings.execution_dir / name, label, _exec_item(name))
+            wanted[f"exec:{name}"] = (settings.execution_dir / name, label, exec_item(name))
         for name, _ in list_files(settings.alerts_dir, ".jsonl")[-2:]:
             label = f"{settings.alerts_dir.name}/{name}"
-            wanted[f"store:{name}"] = (settings.alerts_dir / name, label, _store_alert(name))
+            wanted[f"store:{name}"] = (settings.alerts_dir / name, label, store_alert(name))
         for run_id in sorted(self._hot):
-            run = self.workspace.runs.get(run_id)
+            run = self.workspace.run_index.get(run_id)
             if run is not None and run.alerts_key is not None:
                 wanted[f"alerts:{run.run_id}"] = (
                     run.path / "alerts.jsonl",
                     f"{run.label}/alerts.jsonl",
-                    _run_alert(run.run_id),
+                    run_alert(run.run_id),
                 )
         return wanted
 
@@ -386,7 +276,7 @@ class LiveFeed:
         follower = self._lines.get(source_id)
         key = stat_key(path)
         if follower is None:
-            follower = _LineFollower(path, label, convert)
+            follower = LineFollower(path, label, convert)
             self._lines[source_id] = follower
             if not self._primed:
                 follower.reader.skip_to_end()
@@ -397,7 +287,7 @@ class LiveFeed:
         follower.key = key
         items, problems = follower.read_new()
         if items or problems:  # shown as last read: a clean append clears them
-            self.workspace.note_feed_problems(
+            self.workspace.health.note_feed_problems(
                 source_id, [p for p in problems if p.reason == EVENT_NOT_SHOWN]
             )
         for item in items:
@@ -416,7 +306,7 @@ class LiveFeed:
     def _poll_health(self, fresh: list[LiveEvent]) -> None:
         """A `health` event into `fresh` when the set of problems changed."""
         try:
-            problems = self.workspace.all_problems()
+            problems = self.workspace.health.all_problems()
         except Exception:  # health is tried again on the next poll
             logger.warning("live feed: problems could not be collected; skipped")
             return
@@ -431,42 +321,3 @@ class LiveFeed:
             "unreadable": [p.as_dict() for p in problems[:20]],
         }
         fresh.append(self._emit("health", data))
-
-
-def _validated(model: type[BaseModel], obj: dict[str, Any], label: str, offset: int) -> Any:
-    return checked_record(model, obj, label, offset=offset)
-
-
-def _ai_item(obj: dict[str, Any], offset: int) -> ActivityItem | Problem:
-    record = _validated(AiDecisionEvent, obj, "ai_events.jsonl", offset)
-    return record if isinstance(record, Problem) else ai_event_item(record, "ai", offset)
-
-
-def _exec_item(name: str) -> Callable[[dict[str, Any], int], Any]:
-    def convert(obj: dict[str, Any], offset: int) -> ActivityItem | Problem:
-        record = _validated(ExecutionEvent, obj, name, offset)
-        if isinstance(record, Problem):
-            return record
-        return execution_item(record, f"exec:{name}", offset)
-
-    return convert
-
-
-def _store_alert(name: str) -> Callable[[dict[str, Any], int], Any]:
-    def convert(obj: dict[str, Any], offset: int) -> Any:
-        record = _validated(StoreAlert, obj, name, offset)
-        if isinstance(record, Problem):
-            return record
-        return alerts_domain.from_store_alert(record, name, offset)
-
-    return convert
-
-
-def _run_alert(run_id: str) -> Callable[[dict[str, Any], int], Any]:
-    def convert(obj: dict[str, Any], offset: int) -> Any:
-        record = _validated(RunAlert, obj, f"{run_id}/alerts.jsonl", offset)
-        if isinstance(record, Problem):
-            return record
-        return alerts_domain.from_run_alert(record, run_id, offset)
-
-    return convert

@@ -56,7 +56,7 @@ class SnapshotInputs:
     @cached_property
     def run_statuses(self) -> dict[str, str]:
         """Every run's status at `as_of`, by run id (two panels use it)."""
-        return self.workspace.run_statuses(self.as_of)
+        return self.workspace.runs.statuses(self.as_of)
 
     @cached_property
     def active_ledgers(self) -> list[tuple[str, dict[str, Any]]]:
@@ -64,11 +64,11 @@ class SnapshotInputs:
         active = sorted(run_id for run_id, s in self.run_statuses.items() if s == "active")
         found = []
         for run_id in active:
-            run = self.workspace.runs.get(run_id)
+            run = self.workspace.run_index.get(run_id)
             if run is None or run.events is None:
                 continue
             symbol = run.meta.symbol if run.meta else None
-            found.append((run_id, {**self.workspace.ledger(run), "symbol": symbol}))
+            found.append((run_id, {**self.workspace.runs.ledger(run), "symbol": symbol}))
         return found
 
 
@@ -136,7 +136,7 @@ def _overall(panels: list[Panel]) -> str:
 
 
 def _system(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
-    problems = inputs.workspace.problems()
+    problems = inputs.workspace.health.index_problems()
     roots = {name: path.exists() for name, path in inputs.workspace.settings.roots().items()}
     data_roots = {k: v for k, v in roots.items() if k != "config_path"}
     status = "ok"
@@ -172,8 +172,8 @@ def _safety(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 
 
 def _sessions(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
-    stats = inputs.workspace.session_stats(inputs.as_of)
-    recent = inputs.workspace.session_list(inputs.as_of, limit=10, mode=None, status=None)
+    stats = inputs.workspace.sessions.stats(inputs.as_of)
+    recent = inputs.workspace.sessions.listing(inputs.as_of, limit=10, mode=None, status=None)
     by_status = stats["by_status"]
     status = "ok"
     if stats["stale_sessions"] or stats["unreadable_files"] or by_status.get("failed"):
@@ -194,10 +194,10 @@ def _sessions(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 
 
 def _runs(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
-    runs = inputs.workspace.runs.runs()
+    runs = inputs.workspace.run_index.runs()
     counts: dict[str, int] = dict.fromkeys(RUN_STATUSES, 0)
     counts.update(Counter(inputs.run_statuses.values()))
-    recent = inputs.workspace.run_list(inputs.as_of, limit=10)
+    recent = inputs.workspace.runs.listing(inputs.as_of, limit=10)
     status = "unknown" if not runs else "warn" if counts["stale"] or counts["unknown"] else "ok"
     return status, {
         "total": len(runs),
@@ -210,7 +210,9 @@ def _runs(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 
 
 def _alerts(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
-    selected = select_alerts(inputs.workspace.all_alerts(inputs.as_of), AlertQuery(), MAX_ROWS)
+    selected = select_alerts(
+        inputs.workspace.alerts.everything(inputs.as_of), AlertQuery(), MAX_ROWS
+    )
     counts = selected["counts"]
     status = "error" if counts["critical"] else "warn" if counts["warning"] else "ok"
     latest = [
@@ -223,7 +225,7 @@ def _alerts(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 def _activity(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
     not_after_as_of = (inputs.as_of, "\U0010ffff", 2**62)  # sorts after every item at as_of
     untimed = ScanBudget(max_seconds=None)  # a byte bound only: the same files, the same panel
-    items = inputs.workspace.activity(
+    items = inputs.workspace.activity.page(
         ActivityFilter(), limit=MAX_ROWS, before=not_after_as_of, budget=untimed
     ).items
     latest = [

@@ -68,12 +68,12 @@ async def runs(
 
     async def render() -> bytes:
         found = await run_in_threadpool(
-            workspace.run_list, moment, mode=mode, status=status, limit=limit
+            workspace.runs.listing, moment, mode=mode, status=status, limit=limit
         )
         return json_bytes(found)
 
     cache: RenderedCache = request.app.state.rendered
-    version = await run_in_threadpool(workspace.run_list_version, moment)
+    version = await run_in_threadpool(workspace.runs.listing_version, moment)
     body = await cache.body(("runs", mode, status, limit), version, render)
     return Response(body, media_type="application/json")
 
@@ -96,7 +96,7 @@ async def run_snapshot(request: Request, run_id: RunId, as_of: AsOf = None) -> R
     moment = resolve_as_of(as_of)
     if moment is None:
         return invalid_as_of()
-    snapshot = await run_in_threadpool(workspace_of(request).run_snapshot, run_id, moment)
+    snapshot = await run_in_threadpool(workspace_of(request).runs.snapshot, run_id, moment)
     return not_found(RUN_NOT_FOUND) if snapshot is None else json_response(snapshot)
 
 
@@ -121,11 +121,11 @@ async def run_tail(
     workspace = workspace_of(request)
 
     async def render() -> bytes | None:
-        rows = await run_in_threadpool(workspace.run_tail, run_id, limit)
+        rows = await run_in_threadpool(workspace.runs.tail, run_id, limit)
         return None if rows is None else json_bytes(rows)
 
     cache: RenderedCache = request.app.state.rendered
-    version = workspace.run_tail_version(run_id)
+    version = workspace.runs.tail_version(run_id)
     body = await cache.body(tail_key(run_id, limit), version, render)
     if body is None:
         return not_found(RUN_NOT_FOUND)
@@ -148,7 +148,7 @@ async def run_alerts(
     run_id: RunId,
     limit: Annotated[int, Query(ge=1, le=100, description="Alerts to return (1..100).")] = 20,
 ) -> Response:
-    found = await run_in_threadpool(workspace_of(request).run_alerts, run_id, limit)
+    found = await run_in_threadpool(workspace_of(request).runs.alerts, run_id, limit)
     return not_found(RUN_NOT_FOUND) if found is None else json_response(found)
 
 

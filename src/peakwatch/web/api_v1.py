@@ -71,7 +71,7 @@ async def api_health() -> Response:
 )
 async def health_details(request: Request) -> Response:
     workspace = workspace_of(request)
-    return json_response(await run_in_threadpool(workspace.health))
+    return json_response(await run_in_threadpool(workspace.health.report))
 
 
 @router.get(
@@ -101,7 +101,7 @@ async def live_sessions(
         return invalid_as_of()
     workspace = workspace_of(request)
     found = await run_in_threadpool(
-        workspace.session_list, moment, limit=limit, mode=mode, status=status
+        workspace.sessions.listing, moment, limit=limit, mode=mode, status=status
     )
     return json_response(found)
 
@@ -115,7 +115,7 @@ async def live_sessions(
 )
 async def live_sessions_stats(request: Request) -> Response:
     workspace = workspace_of(request)
-    return json_response(await run_in_threadpool(workspace.session_stats, as_of_now()))
+    return json_response(await run_in_threadpool(workspace.sessions.stats, as_of_now()))
 
 
 @router.get(
@@ -130,7 +130,7 @@ async def live_sessions_stats(request: Request) -> Response:
 )
 async def live_session(request: Request, session_id: Id) -> Response:
     workspace = workspace_of(request)
-    found = await run_in_threadpool(workspace.session, session_id, as_of_now())
+    found = await run_in_threadpool(workspace.sessions.find, session_id, as_of_now())
     return not_found("session not found") if found is None else json_response(found)
 
 
@@ -175,7 +175,7 @@ async def alerts(
         until=until_at,
     )
     workspace = workspace_of(request)
-    found = await run_in_threadpool(workspace.all_alerts, as_of_now())
+    found = await run_in_threadpool(workspace.alerts.everything, as_of_now())
     return json_response(select_alerts(found, query, limit))
 
 
@@ -219,7 +219,7 @@ async def activity(
         sources=frozenset(source or ()),
     )
     workspace = workspace_of(request)
-    page = await run_in_threadpool(workspace.activity, wanted, limit=limit, before=cursor)
+    page = await run_in_threadpool(workspace.activity.page, wanted, limit=limit, before=cursor)
     return json_response(
         {
             "items": [item.as_dict(with_payload=payload) for item in page.items],
@@ -247,5 +247,5 @@ async def run_events(
     run_id: Id,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
-    found = await run_in_threadpool(workspace_of(request).run_events, run_id, limit)
+    found = await run_in_threadpool(workspace_of(request).runs.events, run_id, limit)
     return not_found("run not found") if found is None else json_response(found)

@@ -31,7 +31,7 @@ class WorkspaceCollector(Collector):
         workspace = self.workspace
         workspace.refresh()
         now = datetime.now(UTC)
-        runs = workspace.runs.runs()
+        runs = workspace.run_index.runs()
         by_status = GaugeMetricFamily(
             "peakwatch_runs", "Runs under the runs root by status.", labels=["status"]
         )
@@ -45,7 +45,7 @@ class WorkspaceCollector(Collector):
             "Unreadable artifacts or lines known right now, by kind of file.",
             labels=["kind"],
         )
-        kinds = Tally(_file_kind(problem.file) for problem in workspace.all_problems())
+        kinds = Tally(_file_kind(problem.file) for problem in workspace.health.all_problems())
         for kind in ("meta", "events", "alerts", "session", "other"):
             errors.add_metric([kind], kinds.get(kind, 0))
         yield errors

@@ -193,16 +193,16 @@ def run_status_counts(runs: list[dict[str, Any]]) -> dict[str, int]:
 
 def alert_rows(workspace: Workspace, as_of: datetime, query: AlertQuery, limit: int) -> Any:
     """Alerts matching `query`, newest first, with counts by severity."""
-    return select_alerts(workspace.all_alerts(as_of), query, limit)
+    return select_alerts(workspace.alerts.everything(as_of), query, limit)
 
 
 def home(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
     """The operator home: status summary, sessions, runs, activity and alerts."""
-    runs = workspace.run_list(as_of)
-    sessions = workspace.session_list(as_of, limit=HOME_SHORT_ROWS, mode=None, status=None)
-    stats = workspace.session_stats(as_of)
-    page = workspace.activity(ActivityFilter(), limit=HOME_ROWS, before=None)
-    health = workspace.health()
+    runs = workspace.runs.listing(as_of)
+    sessions = workspace.sessions.listing(as_of, limit=HOME_SHORT_ROWS, mode=None, status=None)
+    stats = workspace.sessions.stats(as_of)
+    page = workspace.activity.page(ActivityFilter(), limit=HOME_ROWS, before=None)
+    health = workspace.health.report()
     first_rows = Paging(0, HOME_ROWS)
     return {
         "runs": first_rows.window(runs),
@@ -220,16 +220,16 @@ def home(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
 
 def run_detail(workspace: Workspace, run_id: str, as_of: datetime) -> dict[str, Any] | None:
     """A run's snapshot, chart, latest events and alerts; None when there is no such run."""
-    snapshot = workspace.run_snapshot(run_id, as_of)
+    snapshot = workspace.runs.snapshot(run_id, as_of)
     if snapshot is None:
         return None
-    tail = workspace.run_tail(run_id, CHART_STEPS) or []
-    events = workspace.run_events(run_id, RUN_EVENT_ROWS) or []
+    tail = workspace.runs.tail(run_id, CHART_STEPS) or []
+    events = workspace.runs.events(run_id, RUN_EVENT_ROWS) or []
     return {
         "snapshot": snapshot,
         "chart": equity_chart(tail),
         "events": [feed_row(item) for item in events],
-        "run_alerts": workspace.run_alerts(run_id, RUN_ALERT_ROWS) or [],
+        "run_alerts": workspace.runs.alerts(run_id, RUN_ALERT_ROWS) or [],
         "events_limit": RUN_EVENT_ROWS,
         "alerts_limit": RUN_ALERT_ROWS,
     }
@@ -239,7 +239,7 @@ def dashboard(
     workspace: Workspace, selected: str | None, as_of: datetime, paging: Paging
 ) -> dict[str, Any]:
     """The runs dashboard: a page of the runs, and the selected (default: newest) run."""
-    runs = workspace.run_list(as_of)
+    runs = workspace.runs.listing(as_of)
     if selected is None and runs:
         selected = runs[0]["run_id"]
     detail = run_detail(workspace, selected, as_of) if selected else None
@@ -255,11 +255,11 @@ def dashboard(
 
 def session_page(workspace: Workspace, session_id: str, as_of: datetime) -> dict[str, Any] | None:
     """One session with its record and its activity; None when it is not in the registry."""
-    found = workspace.session(session_id, as_of)
+    found = workspace.sessions.find(session_id, as_of)
     if found is None:
         return None
     wanted = ActivityFilter(session_id=session_id)
-    page = workspace.activity(wanted, limit=SESSION_FEED_ROWS, before=None)
+    page = workspace.activity.page(wanted, limit=SESSION_FEED_ROWS, before=None)
     record_text, record_full = payload_text(found.get("record", {}))
     return {
         "session": found,
@@ -274,8 +274,8 @@ def session_page(workspace: Workspace, session_id: str, as_of: datetime) -> dict
 def sessions_page(workspace: Workspace, as_of: datetime, paging: Paging) -> dict[str, Any]:
     """A page of the session registry, most recent first, with the registry's counts."""
     wanted = paging.offset + paging.limit
-    found = workspace.session_list(as_of, limit=wanted, mode=None, status=None)
-    stats = workspace.session_stats(as_of)
+    found = workspace.sessions.listing(as_of, limit=wanted, mode=None, status=None)
+    stats = workspace.sessions.stats(as_of)
     rows = found[paging.offset :]
     return {
         "sessions": rows,
@@ -288,7 +288,7 @@ def activity_page(
     workspace: Workspace, wanted: ActivityFilter, before: SortKey | None, limit: int
 ) -> dict[str, Any]:
     """A page of the activity feed with the cursor to the next (older) page."""
-    page = workspace.activity(wanted, limit=limit, before=before)
+    page = workspace.activity.page(wanted, limit=limit, before=before)
     return {
         "feed": [feed_row(item.as_dict()) for item in page.items],
         "next_cursor": page.next_cursor,
@@ -304,7 +304,7 @@ def alerts_page(
     paging: Paging,
 ) -> dict[str, Any]:
     """A page of alerts filtered by severity and source; counts within the source filter."""
-    everything = workspace.all_alerts(as_of)
+    everything = workspace.alerts.everything(as_of)
     sources = frozenset({source}) if source else frozenset()
     severities = frozenset({severity}) if severity else frozenset()
     counted = select_alerts(everything, AlertQuery(sources=sources), 0)
@@ -321,10 +321,10 @@ def alerts_page(
 
 def health_page(workspace: Workspace, paging: Paging) -> dict[str, Any]:
     """Resolved roots, whether they exist, a page of the unreadable artifacts, and counts."""
-    health = workspace.health()
+    health = workspace.health.report()
     problems = health["unreadable"]
     if paging.offset + paging.limit > len(problems) < health["unreadable_count"]:
-        problems = [p.as_dict() for p in workspace.all_problems()]  # past the first 500
+        problems = [p.as_dict() for p in workspace.health.all_problems()]  # past the first 500
     rows = paging.window(problems)
     return {
         "health": health,

@@ -1,0 +1,150 @@
+"""Records of every kind turned into feed items: a kind, a level, a one-line summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
+from peakwatch.domain.activity import LEVELS, ActivityItem
+from peakwatch.secrets import redact_text
+
+
+def run_event_item(event: RunEvent, source_id: str, position: int, run_id: str) -> ActivityItem:
+    """A native run event as a feed item."""
+    data = event.data
+    return ActivityItem(
+        ts=event.ts,
+        source_id=source_id,
+        position=position,
+        source="run",
+        kind=event.kind,
+        level=event.level if event.level in LEVELS else "info",
+        summary=_run_event_summary(event.kind, event.msg, data),
+        run_id=run_id,
+        session_id=_text(data.get("session_id")),
+        record=event,
+    )
+
+
+def step_row_item(row: StepRow, source_id: str, position: int, run_id: str) -> ActivityItem | None:
+    """A Peak_Trade step row as a feed item (kind `step`)."""
+    stamp = row.ts_event or row.ts_bar
+    if stamp is None:
+        return None
+    blocked = bool(row.orders_blocked)
+    parts = [f"Step {row.step}" if row.step is not None else "Step"]
+    if row.close is not None or row.price is not None:
+        parts.append(f"price {_num(row.close if row.close is not None else row.price)}")
+    if row.equity is not None:
+        parts.append(f"equity {_num(row.equity)}")
+    if row.orders_generated:
+        parts.append(f"{row.orders_generated} order(s)")
+    if blocked:
+        parts.append(f"blocked: {row.risk_reasons or 'risk check'}")
+    return ActivityItem(
+        ts=stamp,
+        source_id=source_id,
+        position=position,
+        source="run",
+        kind="step",
+        level="warning" if blocked or row.risk_allowed is False else "info",
+        summary=", ".join(parts),
+        run_id=run_id,
+        session_id=None,
+        record=row,
+    )
+
+
+def ai_event_item(event: AiDecisionEvent, source_id: str, position: int) -> ActivityItem:
+    """An AI decision event as a feed item (kind `ai_decision`)."""
+    decision = event.decision or event.event or "decision"
+    summary = f"AI {decision}"
+    if event.reason and event.reason != "none":
+        summary += f" ({event.reason})"
+    if event.action:
+        summary += f", action {event.action}"
+    if event.confidence is not None:
+        summary += f", confidence {event.confidence:.2f}"
+    if event.rationale:
+        summary += f": {event.rationale}"
+    return ActivityItem(
+        ts=event.ts_utc,
+        source_id=source_id,
+        position=position,
+        source="ai",
+        kind="ai_decision",
+        level="warning" if decision == "reject" else "info",
+        summary=_one_line(summary),
+        run_id=event.run_id,
+        session_id=_text(event.extras().get("session_id")),
+        record=event,
+    )
+
+
+def execution_item(event: ExecutionEvent, source_id: str, position: int) -> ActivityItem:
+    """An execution telemetry event as a feed item (kind `execution_<kind>`)."""
+    kind = event.kind or "event"
+    payload = event.payload
+    details = ", ".join(
+        f"{key} {payload[key]}"
+        for key in ("side", "qty", "price", "status", "reason", "error")
+        if key in payload and payload[key] not in (None, "")
+    )
+    summary = f"Execution {kind}" + (f": {details}" if details else "")
+    if event.symbol:
+        summary += f" [{event.symbol}]"
+    return ActivityItem(
+        ts=event.ts,
+        source_id=source_id,
+        position=position,
+        source="execution",
+        kind=f"execution_{kind}",
+        level="error" if kind == "error" else "info",
+        summary=_one_line(summary),
+        run_id=_text(payload.get("run_id")),
+        session_id=event.session_id,
+        record=event,
+    )
+
+
+def _run_event_summary(kind: str, msg: str, data: dict[str, Any]) -> str:
+    if kind == "decision":
+        action = str(data.get("action", "?")).upper()
+        text = f"Decision {action}"
+        if data.get("symbol"):
+            text += f" {data['symbol']}"
+        confidence = data.get("confidence")
+        if isinstance(confidence, int | float):
+            text += f" (confidence {confidence:.2f})"
+        rationale = data.get("rationale") or msg
+        return _one_line(f"{text}: {rationale}" if rationale else text)
+    if kind == "order":
+        text = f"Order {data.get('side', '?')} {_num(data.get('qty'))} @ {_num(data.get('price'))}"
+        return _one_line(f"{text}: {data.get('status', 'submitted')}")
+    if kind == "fill":
+        text = f"Fill {data.get('side', '?')} {_num(data.get('qty'))} @ {_num(data.get('price'))}"
+        if data.get("fee") is not None:
+            text += f", fee {_num(data.get('fee'))}"
+        return _one_line(text)
+    if kind == "risk":
+        if data.get("allowed") is False:
+            reasons = data.get("reasons") or []
+            reasons_text = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
+            return _one_line(f"Risk check blocked: {reasons_text or msg or 'no reason given'}")
+        return _one_line(msg or "Risk check passed")
+    return _one_line(msg or kind)
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    flat = redact_text(" ".join(text.split()))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "?" if value is None else str(value)
+    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.2f}"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,249 @@
+"""What the dashboard answers about runs: lists, statuses, snapshots, tails and run alerts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from peakwatch.contract.models import RunAlert
+from peakwatch.contract.values import format_utc
+from peakwatch.domain import alerts as alerts_domain
+from peakwatch.domain.activity_feed import RunActivity
+from peakwatch.domain.ledger import RunLedger, RunTotals
+from peakwatch.domain.runs import RunViews, run_status
+from peakwatch.domain.steps import steps_from_records
+from peakwatch.secrets import redact, redact_text
+from peakwatch.settings import Settings
+from peakwatch.sources.identity import FileKey, stat_key
+from peakwatch.sources.jsonl_files import TailCache
+from peakwatch.sources.paths import is_valid_id
+from peakwatch.sources.problems import Problem
+from peakwatch.sources.run_events import read_tail
+from peakwatch.sources.runs_index import META_NAME, RunFolder, RunList, RunsIndex
+
+RUN_ALERTS_SCAN = 200  # lines from the end of a run's alerts.jsonl read for the alert list
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAndSettled:
+    """One run list split: open runs (status moves with time) and settled statuses by id."""
+
+    generation: int
+    open: list[RunFolder]
+    settled: dict[str, str]
+
+
+class Runs:
+    """The runs of the runs root, their whole-run ledgers and their alert files."""
+
+    def __init__(self, settings: Settings, index: RunsIndex, refresh: Callable[[], None]) -> None:
+        self.settings = settings
+        self.index = index
+        self._refresh = refresh
+        self._ledgers: dict[str, RunLedger] = {}
+        self._ledgers_generation = -1
+        self._alert_files: TailCache[RunAlert] = TailCache(RunAlert)
+        self._open_and_settled = OpenAndSettled(0, [], {})
+        self._views = RunViews()
+
+    def refresh_run(self, run_id: str) -> RunFolder | None:
+        """One run brought up to date (a few `stat` calls), or None when there is none."""
+        return self.index.refresh_run(run_id)
+
+    def find(self, run_id: str) -> RunFolder | None:
+        """A run by its folder name, up to date; invalid ids are simply not found."""
+        if not is_valid_id(run_id):
+            return None
+        return self.refresh_run(run_id)
+
+    def listing(
+        self,
+        as_of: datetime,
+        *,
+        mode: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """`GET /runs`: newest activity first, filtered, limited."""
+        self._refresh()
+        return self._views.list_runs(
+            self.index.runs(),
+            as_of,
+            self.settings.run_stale_seconds,
+            mode=mode,
+            status=status,
+            limit=limit,
+        )
+
+    def listing_version(self, as_of: datetime) -> tuple[int, tuple[str, ...]]:
+        """What `listing` at `as_of` depends on: the run list's generation and the statuses
+        that move with time (runs neither ended nor unknown), without building the list."""
+        self._refresh()
+        runs = self.index.runs()
+        stale_after = self.settings.run_stale_seconds
+        statuses = tuple(run_status(run, as_of, stale_after) for run in self._split(runs).open)
+        return runs.generation, statuses
+
+    def statuses(self, as_of: datetime) -> dict[str, str]:
+        """Every run's status at `as_of` by run id; only open runs are evaluated afresh."""
+        split = self._split(self.index.runs())
+        stale_after = self.settings.run_stale_seconds
+        statuses = dict(split.settled)
+        statuses.update((run.run_id, run_status(run, as_of, stale_after)) for run in split.open)
+        return statuses
+
+    def open_runs(self) -> list[RunFolder]:
+        """The runs whose status can still change with time (neither ended nor unknown)."""
+        return self._split(self.index.runs()).open
+
+    def _split(self, runs: RunList) -> OpenAndSettled:
+        """The runs split by whether their status can change with time; once per run list."""
+        if self._open_and_settled.generation != runs.generation:
+            open_runs = []
+            settled = {}
+            for run in runs:
+                if run.meta is None:
+                    settled[run.run_id] = "unknown"
+                elif run.meta.ended_at is not None:
+                    settled[run.run_id] = "completed"
+                else:
+                    open_runs.append(run)
+            self._open_and_settled = OpenAndSettled(runs.generation, open_runs, settled)
+        return self._open_and_settled
+
+    def ledger(self, run: RunFolder, *, max_bytes: int | None = None) -> dict[str, Any]:
+        """Whole-run totals, caught up incrementally with the events file.
+
+        `max_bytes` bounds how much of a backlog this call reads (see RunLedger.update).
+        """
+        if run.events is None:
+            view = RunTotals().view()
+            view["problems"] = []
+            return view
+        self._forget_gone_runs()
+        ledger = self._ledgers.get(run.run_id)
+        if ledger is None or ledger.events.path != run.events.path:
+            ledger = RunLedger(run.events)
+            self._ledgers[run.run_id] = ledger
+        totals = ledger.update(run.events, max_bytes)
+        view = totals.view()
+        view["problems"] = [p.as_dict() for p in totals.problems]
+        return view
+
+    def _forget_gone_runs(self) -> None:
+        """Drop the ledgers of runs the index no longer lists; once per run list."""
+        runs = self.index.runs()
+        if runs.generation == self._ledgers_generation:
+            return
+        self._ledgers_generation = runs.generation
+        listed = {run.run_id for run in runs}
+        for run_id in [known for known in self._ledgers if known not in listed]:
+            del self._ledgers[run_id]
+
+    def snapshot(self, run_id: str, as_of: datetime) -> dict[str, Any] | None:
+        """`GET /runs/{id}/snapshot`: meta plus whole-run totals; zeros for a meta-only run."""
+        run = self.find(run_id)
+        if run is None:
+            return None
+        summary = self._views.summary(run, as_of, self.settings.run_stale_seconds)
+        totals = self.ledger(run)
+        last_event = summary["last_event_time"] or totals["last_event_time"]
+        snapshot = {**totals, **summary, "last_event_time": last_event}
+        snapshot["problems"] = summary["problems"] + totals["problems"]
+        snapshot["meta"] = _meta_view(run)
+        return snapshot
+
+    def tail(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """`GET /runs/{id}/tail`: the last `limit` steps, oldest first."""
+        run = self.find(run_id)
+        if run is None:
+            return None
+        if run.events is None:
+            return []
+        # A native step is about six events (market, decision, risk, order, fill, position);
+        # read a little more than that from the end, and twice as much while it falls short.
+        count = limit if run.events.format != "jsonl" else limit * 6 + 64
+        while True:
+            read = read_tail(run.events, count)
+            steps = steps_from_records(read.records)
+            if len(steps) >= limit or read.exhausted or count >= limit * 512:
+                return steps[-limit:]
+            count *= 2
+
+    def tail_version(self, run_id: str) -> tuple[Path, FileKey, FileKey] | None:
+        """What a run's tail depends on: a `stat` of its meta and events file, no read.
+
+        None when the run or either file is not known (or is gone): callers then read the
+        tail, which brings the run up to date. Cheap enough for the event loop.
+        """
+        run = self.index.get(run_id)
+        if run is None or run.events is None:
+            return None
+        meta_key = stat_key(os.path.join(run.path, META_NAME))  # no meta: no longer a run
+        events_key = stat_key(run.events.path)
+        if meta_key is None or events_key is None:
+            return None
+        return run.events.path, meta_key, events_key
+
+    def events(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """The last `limit` raw records of a run as feed items, newest first."""
+        run = self.find(run_id)
+        if run is None:
+            return None
+        items, _ = RunActivity(run).read_last(limit)
+        return [item.as_dict() for item in reversed(items)]
+
+    def alerts(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """`GET /runs/{id}/alerts`: the run's alerts.jsonl, newest first, Peak_Trade shape."""
+        run = self.find(run_id)
+        if run is None:
+            return None
+        tail = self._alert_files.read(run.path / "alerts.jsonl", f"{run.label}/alerts.jsonl", limit)
+        found = []
+        for entry in reversed(tail.entries):
+            alert = entry.record
+            found.append(
+                {
+                    "rule_id": alert.rule_id,
+                    "severity": alerts_domain.normalize_severity(alert.severity),
+                    "message": redact_text(alert.message) if alert.message else None,
+                    "run_id": alert.run_id or run.run_id,
+                    "timestamp": format_utc(alert.timestamp),
+                }
+            )
+        return found
+
+    def alert_records(self) -> list[alerts_domain.Alert]:
+        """The recent alerts of every run's alerts.jsonl, as alerts."""
+        found: list[alerts_domain.Alert] = []
+        for run in self.index.runs():
+            if run.alerts_key is None:
+                continue
+            label = f"{run.label}/alerts.jsonl"
+            tail = self._alert_files.read(run.path / "alerts.jsonl", label, RUN_ALERTS_SCAN)
+            found.extend(
+                alerts_domain.from_run_alert(e.record, run.run_id, e.offset) for e in tail.entries
+            )
+        return found
+
+    def last_event(self, run_id: str) -> datetime | None:
+        """The last event time of a run, for session staleness (no refresh: cheap lookup)."""
+        run = self.index.get(run_id)
+        return run.last_event_time if run else None
+
+    def read_problems(self) -> list[Problem]:
+        """Bad lines met in this process while reading events files and run alert files."""
+        found = list(self._alert_files.problems())
+        for ledger in list(self._ledgers.values()):
+            found.extend(ledger.totals.problems)
+        return found
+
+
+def _meta_view(run: RunFolder) -> dict[str, Any] | None:
+    if run.meta is None:
+        return None
+    return redact(run.meta.model_dump(mode="json"))
