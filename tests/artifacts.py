@@ -218,6 +218,16 @@ def write_jsonl(path: Path, objects: list[dict[str, Any]], *, mode: str = "w") -
     return path
 
 
+def append_events(path: Path, first: int, count: int) -> None:
+    """Append `count` native signal events numbered from `first`, with `msg` = `e<seq>`."""
+    now = datetime.now(UTC)
+    events = [
+        native_event(first + i, "signal", now + timedelta(milliseconds=i), msg=f"e{first + i}")
+        for i in range(count)
+    ]
+    write_jsonl(path, events, mode="a")
+
+
 def session_record(
     session_id: str,
     *,

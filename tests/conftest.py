@@ -1,15 +1,23 @@
-"""Shared fixtures: data roots in a temp folder and an app over them."""
+"""Shared fixtures: data roots in a temp folder and an app over them.
+
+Per test: `roots`, `settings` and `client` over empty roots. Per module: `world` (the rich
+data folder of tests/worlds.py) with `world_app`, `world_client` and `world_server` over it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from live_server import running_server
 from peakwatch.settings import Settings, load_settings
 from peakwatch.web import create_app
+from worlds import build_world
 
 
 @pytest.fixture
@@ -31,3 +39,30 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """A test client over the app (Host header `localhost`: the app refuses other names)."""
     with TestClient(create_app(settings), base_url="http://localhost") as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The rich data folder, files outside it holding MARKER, and escaping symlinks."""
+    return build_world(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="module")
+def world_app(world: dict[str, Any]) -> FastAPI:
+    return create_app(world["settings"])
+
+
+@pytest.fixture(scope="module")
+def world_client(world_app: FastAPI) -> Iterator[TestClient]:
+    """A client over the rich world that sees 500s as responses, not exceptions."""
+    with TestClient(
+        world_app, raise_server_exceptions=False, base_url="http://localhost"
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def world_server(world: dict[str, Any]) -> Iterator[str]:
+    """A real uvicorn server over the rich world (raw request paths reach it unchanged)."""
+    with running_server(world["settings"]) as base:
+        yield base

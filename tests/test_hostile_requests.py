@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from artifacts import write_meta
+from artifacts import append_events, write_meta
 from live_server import running_server, serve_subprocess
 from peakwatch.domain.live import parse_event_id
 from peakwatch.http_protocol import IDLE_CONNECTION_SECONDS
 from peakwatch.settings import Settings, SettingsError, load_settings
-from test_stream import append_events, sse_messages
+from web_helpers import sse_messages
 
 IDLE_CONNECTIONS = 300
 STREAM_CAP = Settings.max_streams_per_client

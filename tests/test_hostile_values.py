@@ -64,7 +64,7 @@ from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import Located
 from peakwatch.sources.validation import validate_record
 from peakwatch.web.responses import json_bytes
-from test_governance import flat_routes
+from web_helpers import flat_routes
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 OVERFLOWING_TIMES = ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"]

@@ -7,15 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from artifacts import native_bar_events, write_jsonl, write_meta
-
-
-def metric_lines(client: TestClient, name: str) -> dict[str, float]:
-    found = {}
-    for line in client.get("/metrics").text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            key, _, value = line.rpartition(" ")
-            found[key] = float(value)
-    return found
+from web_helpers import metric_lines
 
 
 def test_metrics_count_requests_problems_and_runs(client: TestClient, roots: Path) -> None:

@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from artifacts import (
     write_meta,
     write_session,
 )
+from html_audit import audit_html
 from peakwatch.settings import Settings
 from peakwatch.web import create_app
 
@@ -319,47 +319,17 @@ def test_artifact_text_is_escaped_on_every_page(client: TestClient, xss: Path) -
     assert run_page.count(XSS_ESCAPED) >= 4  # strategy, symbol, notes, rationale, error, alert
 
 
-class TagAudit(HTMLParser):
-    """Collects what the browser would see: attribute names, script tags and their text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.attribute_names: set[str] = set()
-        self.scripts: list[dict[str, str | None]] = []
-        self.script_text: list[str] = []
-        self.style_tags = 0
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.attribute_names.update(name for name, _ in attrs)
-        if tag == "script":
-            self.scripts.append(dict(attrs))
-            self._in_script = True
-        if tag == "style":
-            self.style_tags += 1
-        for name, value in attrs:
-            if name in ("href", "src", "action") and value:
-                assert not value.lower().startswith("javascript:"), value
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.script_text.append(data)
-
-
 def test_no_inline_script_handlers_or_styles(client: TestClient, xss: Path) -> None:
     for url in [*xss_pages(), "/dashboard/runs/nope"]:
         html = client.get(url).text
-        audit = TagAudit()
-        audit.feed(html)
+        audit = audit_html(html)
         assert audit.scripts, url
-        assert all(str(script.get("src", "")).startswith("/static/") for script in audit.scripts)
+        assert not audit.inline_scripts, url
+        assert all(src.startswith("/static/") for src in audit.script_srcs), url
         assert "".join(audit.script_text).strip() == "", url
-        assert not [name for name in audit.attribute_names if name.startswith("on")], url
-        assert "style" not in audit.attribute_names and audit.style_tags == 0, url
+        assert not audit.handlers, (url, audit.handlers)
+        assert not audit.injected, (url, audit.injected)
+        assert "style" not in audit.attribute_names and audit.tags["style"] == 0, url
         assert "http://" not in html and "https://" not in html, url  # no CDN, no web fonts
 
 
@@ -431,7 +401,7 @@ def test_tz_toggle_keeps_the_query(client: TestClient, data: Path) -> None:
 def test_every_json_twin_in_the_footer_answers(client: TestClient, data: Path, url: str) -> None:
     html = html_of(client, url)
     footer = html[html.index('<footer class="site-footer">') :]
-    links = [link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+)"', footer)]
+    links = audit_html(footer).links
     assert links, url
     for link in links:
         response = client.get(link)

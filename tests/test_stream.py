@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from artifacts import native_event, write_jsonl, write_meta
+from artifacts import append_events, write_meta
 from live_server import running_server
 from peakwatch.settings import Settings
-
-
-def sse_messages(response: httpx.Response) -> Iterator[dict[str, str]]:
-    """Parse an SSE byte stream into messages (comments skipped)."""
-    message: dict[str, str] = {}
-    for line in response.iter_lines():
-        if not line:
-            if message:
-                yield message
-            message = {}
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        message[name] = value.removeprefix(" ")
+from web_helpers import sse_messages
 
 
 def collect(
@@ -57,15 +41,6 @@ def collect(
 @pytest.fixture
 def live_settings(settings: Settings) -> Settings:
     return settings.with_overrides(poll_interval_seconds=0.05, keepalive_seconds=1.0)
-
-
-def append_events(path: Path, first: int, count: int) -> None:
-    now = datetime.now(UTC)
-    events = [
-        native_event(first + i, "signal", now + timedelta(milliseconds=i), msg=f"e{first + i}")
-        for i in range(count)
-    ]
-    write_jsonl(path, events, mode="a")
 
 
 def test_appended_event_reaches_open_stream(live_settings: Settings, roots: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 from artifacts import native_event, write_jsonl
 from browser import CHROMIUM, LAUNCH_ARGS
 from live_server import running_server
-from test_governance import XSS, XSS_RUN_DIR, build_xss_world, settings_for, xss_pages
+from worlds import XSS, XSS_RUN_DIR, build_xss_world, settings_for, xss_pages
 
 pytestmark = [
     pytest.mark.browser,
