@@ -32,7 +32,7 @@ from peakwatch.settings import Settings
 from peakwatch.sources.checked import RECORD_NOT_READ
 from peakwatch.sources.paths import LINK_LEADS_OUTSIDE, NAME_NOT_UTF8
 from peakwatch.sources.regular_files import NAMED_PIPE, SOCKET
-from test_reliability import SseWatcher, wait_until
+from web_helpers import SseWatcher, wait_until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -320,4 +320,36 @@ def test_broadcaster_survives_a_poll_that_raises(
     with served(live_settings, roots) as s:
         monkeypatch.setattr(live.LiveFeed, "poll", flaky)
         assert_healthy_run_streams(s, 1)
+        assert_answers_fast(s)
+
+
+def test_server_starts_and_streams_when_the_priming_poll_raises(
+    live_settings: Settings, roots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = live.LiveFeed.poll
+    calls = iter(range(1))
+
+    def first_raises(self: live.LiveFeed, as_of: datetime) -> list[live.LiveEvent]:
+        with contextlib.suppress(StopIteration):
+            next(calls)
+            raise RuntimeError("priming bug")
+        return real(self, as_of)
+
+    monkeypatch.setattr(live.LiveFeed, "poll", first_raises)
+    with served(live_settings, roots) as s:
+        # The first poll that succeeds primes the feed (what is on disk then is history),
+        # so events appended before it are not streamed; one appended after it must be.
+        for seq in range(1, 8):
+            msg = f"healthy-{seq}"
+            append_event(s.runs / HEALTHY / "events.jsonl", seq, msg)
+            with contextlib.suppress(pytest.fail.Exception):
+                wait_until(
+                    lambda m=msg: any(i["summary"] == m for i in s.watcher.activity()),  # type: ignore[misc]
+                    timeout=1.5,
+                    what=msg,
+                )
+                break
+        else:
+            pytest.fail("no event appended after start reached the stream")
+        assert s.watcher.error is None
         assert_answers_fast(s)

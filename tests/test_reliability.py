@@ -37,6 +37,7 @@ from live_server import running_server, serve_subprocess
 from peakwatch.producer import RunWriter
 from peakwatch.producer.atomic import write_bytes_atomic
 from peakwatch.settings import Settings
+from web_helpers import SseWatcher, wait_until
 
 SOAK = os.environ.get("PEAKWATCH_SOAK") == "1"
 HUGE_LINE_BYTES = (100 if SOAK else 20) * 1024 * 1024
@@ -63,18 +64,6 @@ def append(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Poll until `predicate()` is truthy; return its value or fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or predicate}")
-        time.sleep(0.05)
-
-
 def metric_sum(text: str, name: str) -> float:
     """The sum of every sample of a Prometheus metric in `text`."""
     total = 0.0
@@ -82,66 +71,6 @@ def metric_sum(text: str, name: str) -> float:
         if line.startswith(name + "{") or line.startswith(name + " "):
             total += float(line.rsplit(" ", 1)[1])
     return total
-
-
-class SseWatcher(threading.Thread):
-    """Reads `/api/stream` until stopped, keeping every message."""
-
-    def __init__(self, url: str, params: dict[str, str] | None = None) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.params = params
-        self.messages: list[dict[str, str]] = []
-        self.ready = threading.Event()
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-        self.content_type = ""
-        self.activity_count = 0
-        self._parsed: list[dict[str, Any]] = []
-
-    def run(self) -> None:
-        try:
-            with httpx.stream("GET", self.url, params=self.params, timeout=30) as response:
-                self.content_type = response.headers.get("content-type", "")
-                buffer = b""
-                for chunk in response.iter_raw():
-                    if self.stop.is_set():
-                        return
-                    *complete, buffer = (buffer + chunk).split(b"\n\n")
-                    for raw in complete:
-                        self._take(raw)
-        except BaseException as error:  # reported by the test, never swallowed
-            self.error = error
-        finally:
-            self.ready.set()
-
-    def _take(self, raw: bytes) -> None:
-        """One SSE message (comments skipped); fields as text."""
-        message: dict[str, str] = {}
-        for line in raw.decode().split("\n"):
-            if line and not line.startswith(":"):
-                name, _, value = line.partition(":")
-                message[name] = value.removeprefix(" ")
-        if not message:
-            return
-        self.messages.append(message)
-        if message.get("event") == "activity":
-            self.activity_count += 1
-        elif message.get("event") == "hello":
-            self.ready.set()
-
-    def activity(self) -> list[dict[str, Any]]:
-        """The data of every activity message so far (parsed once each)."""
-        messages = self.messages[:]
-        seen = sum(1 for m in messages if m.get("event") == "activity")
-        if seen != len(self._parsed):
-            data = [m["data"] for m in messages if m.get("event") == "activity"]
-            self._parsed.extend(json.loads(d) for d in data[len(self._parsed) :])
-        return list(self._parsed)
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(5)
 
 
 class Appender(threading.Thread):

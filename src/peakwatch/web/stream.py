@@ -132,8 +132,15 @@ class Broadcaster:
         return self._closing
 
     async def start(self) -> None:
-        """Prime the feed (existing content is history) and start polling."""
-        await run_in_threadpool(self.feed.poll, as_of_now())
+        """Prime the feed (existing content is history) and start polling.
+
+        A priming poll that fails is counted like any other: the server starts anyway and
+        the polling task tries again."""
+        try:
+            await run_in_threadpool(self.feed.poll, as_of_now())
+        except Exception:  # a bug in one file's reading must not keep the server from starting
+            self.poll_failures += 1
+            logger.warning("live feed priming poll failed; the feed retries while serving")
         self._task = asyncio.create_task(self._run())
         self._chain_stop_signals(asyncio.get_running_loop())
 
