@@ -177,8 +177,35 @@ def serve(
     cmd += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
     if factory:
         cmd.append("--factory")
+    with _running(cmd, env, port) as server:
+        yield server
+
+
+# The product's own launcher (`peakwatch serve`): its connection bounds and stream caps apply.
+LAUNCH = (
+    "import json, sys; from peakwatch.server import serve; "
+    "sys.exit(serve(json.loads(sys.argv[1]), workers=int(sys.argv[2])))"
+)
+
+
+@contextmanager
+def peakwatch(roots: dict[str, Path], *, workers: int = 1, **settings: Any) -> Iterator[Server]:
+    """The peakwatch app over `roots`, started the way `peakwatch serve` starts it."""
+    port = free_port()
+    overrides = {name: str(path) for name, path in roots.items()}
+    overrides.update(settings, host="127.0.0.1", port=port)
+    cmd = [PYTHON, "-c", LAUNCH, json.dumps(overrides), str(workers)]
+    with _running(cmd, {}, port, quiet=True) as server:
+        yield server
+
+
+@contextmanager
+def _running(
+    cmd: list[str], env: dict[str, str] | None, port: int, *, quiet: bool = False
+) -> Iterator[Server]:
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, env=full_env, cwd=REPO)
+    output = subprocess.DEVNULL if quiet else None  # the launcher logs every request
+    proc = subprocess.Popen(cmd, env=full_env, cwd=REPO, stdout=output, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(proc, base)
@@ -203,16 +230,6 @@ def _wait_up(proc: subprocess.Popen[bytes], base: str) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise RuntimeError("server did not start in time")
-
-
-@contextmanager
-def peakwatch(roots: dict[str, Path], *, workers: int = 1, **settings: Any) -> Iterator[Server]:
-    """The peakwatch app over `roots`, configured like `peakwatch serve` does it."""
-    overrides = {name: str(path) for name, path in roots.items()}
-    overrides.update(settings)
-    env = {"PEAKWATCH_SETTINGS_JSON": json.dumps(overrides)}
-    with serve("peakwatch.web.factory:app_from_environment", env, workers=workers) as server:
-        yield server
 
 
 def has_route(server: Server, path: str) -> bool:

@@ -19,6 +19,7 @@ from artifacts import append_events, write_meta
 from live_server import running_server, serve_subprocess
 from peakwatch.domain.live import parse_event_id
 from peakwatch.http_protocol import IDLE_CONNECTION_SECONDS
+from peakwatch.server import OTHER_CONNECTIONS
 from peakwatch.settings import Settings, SettingsError, load_settings
 from web_helpers import sse_messages
 
@@ -155,10 +156,12 @@ def test_stream_caps_must_be_whole_numbers_of_at_least_one(tmp_path: Path, value
 
 
 @contextlib.contextmanager
-def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """`peakwatch serve` over empty roots: (base URL, port)."""
+def served(tmp_path: Path, settings_toml: str = "") -> Iterator[tuple[str, int]]:
+    """`peakwatch serve` over empty roots (with `settings_toml` as peakwatch.toml): (base, port)."""
     roots = tmp_path / "data"
     roots.mkdir()
+    if settings_toml:
+        (roots / "peakwatch.toml").write_text(settings_toml)
     with serve_subprocess(roots, [], tmp_path / "serve.log") as (_, base):
         yield base, int(base.rpartition(":")[2])
 
@@ -268,6 +271,23 @@ def test_idle_crowd_and_stream_cap_leave_health_answering(tmp_path: Path) -> Non
         assert all(still_open(sock) for sock in streams), "an open stream is not idle"
         streams[0].close()
         assert admitted_soon(port), "a closed stream gives its slot back"
+
+
+def test_a_crowd_beyond_the_connection_limit_yields_to_new_requests(tmp_path: Path) -> None:
+    streams_total = 4
+    limit = streams_total + OTHER_CONNECTIONS
+    with (
+        served(tmp_path, f"max_streams_total = {streams_total}\n") as (base, port),
+        open_sockets(port, 2, STREAM_REQUEST) as streams,
+    ):
+        for sock in streams:
+            assert b"event: hello" in read_until(sock, b"event: hello")
+        with open_sockets(port, limit + 100) as idle:
+            assert slowest_health_seconds(base) < HEALTH_BOUND_SECONDS
+            assert closed_by_server(idle[:100], IDLE_CONNECTION_SECONDS - 1) == 100, (
+                "the longest-idle connections make room"
+            )
+        assert all(still_open(sock) for sock in streams), "a busy stream is never closed for room"
 
 
 def admitted_soon(port: int, within: float = 3.0) -> bool:

@@ -5,6 +5,8 @@ keeps forever one that never sends a request, or trickles its headers, and it bu
 head of any size. Here a request head must arrive whole within IDLE_CONNECTION_SECONDS of the
 connection opening (or of the previous response), and no more than REQUEST_HEAD_LIMIT_BYTES may
 arrive between two request heads (the app serves GET and HEAD only: requests carry no body).
+When the connection limit is reached, a new connection closes the longest-idle ones, so a
+crowd of silent sockets can never keep `/health` or a page from being answered.
 """
 
 from __future__ import annotations
@@ -34,6 +36,36 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
+        self._make_room()
+
+    @property
+    def idle_since(self) -> float | None:
+        """When this connection started waiting for a request head (None while it is busy)."""
+        deadline = self._head_deadline
+        return None if deadline is None else deadline.when() - IDLE_CONNECTION_SECONDS
+
+    def _make_room(self) -> None:
+        """Over the connection limit, close idle connections, longest idle first."""
+        limit = self.limit_concurrency
+        if limit is None or len(self.connections) < limit:
+            return
+        idle = [
+            (since, id(other), other)
+            for other in self.connections
+            if other is not self
+            and isinstance(other, BoundedHttpProtocol)
+            and (since := other.idle_since) is not None
+        ]
+        idle.sort()
+        for _, _, other in idle[: len(self.connections) - limit + 1]:
+            other.close_idle()
+
+    def close_idle(self) -> None:
+        """Close this connection now: it was waiting for a request and room is needed."""
+        self._stop_head_deadline()
+        self.connections.discard(self)
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_deadline()
