@@ -203,9 +203,9 @@ def peakwatch(roots: dict[str, Path], *, workers: int = 1, **settings: Any) -> I
 def _running(
     cmd: list[str], env: dict[str, str] | None, port: int, *, quiet: bool = False
 ) -> Iterator[Server]:
-    full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
+    full_env = {**os.environ, **(env or {}), "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
     output = subprocess.DEVNULL if quiet else None  # the launcher logs every request
-    proc = subprocess.Popen(cmd, env=full_env, cwd=REPO, stdout=output, stderr=output)
+    proc = subprocess.Popen(cmd, env=full_env, cwd=REPO, stdout=output)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(proc, base)
