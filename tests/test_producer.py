@@ -161,6 +161,56 @@ def test_run_writer_meta_events_and_finish(tmp_path: Path) -> None:
     assert writer.status == "completed"
 
 
+def test_decision_ids_link_the_events_that_follow_a_decision(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        derived = writer.decision("buy", confidence=0.7, rationale="up", ts=T0, latency_ms=12.0)
+        assert derived == "d-2"  # the seq of the decision event itself
+        assert writer.risk(True, decision_id=derived, ts=T0) == 3
+        writer.order("o1", "buy", 0.5, 100.0, decision_id=derived, ts=T0)
+        writer.fill("o1", "buy", 0.5, 100.5, 0.05, decision_id=derived, ts=T0)
+        writer.position(0.5, 10_000.0, cash=9_949.7, decision_id=derived, ts=T0)
+        given = writer.decision("close", decision_id="dec-7", ts=T0)
+        writer.risk(False, ["max_position"], decision_id=given, ts=T0)
+        writer.order("o2", "sell", 0.5, None, status="rejected", reason="rate limit", ts=T0)
+        with pytest.raises(ValueError):
+            writer.order("o3", "sell", 0.5, 1.0, status="lost")
+        with pytest.raises(ValueError):
+            writer.risk(True, decision_id="  ")
+    lines = read_lines(tmp_path / "run_a" / "events.jsonl")[1:-1]
+    assert [line["kind"] for line in lines] == [
+        "decision",
+        "risk",
+        "order",
+        "fill",
+        "position",
+        "decision",
+        "risk",
+        "order",
+    ]
+    assert lines[0]["data"] == {
+        "decision_id": "d-2",
+        "action": "buy",
+        "confidence": 0.7,
+        "rationale": "up",
+        "latency_ms": 12.0,
+    }
+    assert [line["data"].get("decision_id") for line in lines] == ["d-2"] * 5 + ["dec-7"] * 2 + [
+        None
+    ]
+    assert lines[3]["data"] == {
+        "order_id": "o1",
+        "side": "buy",
+        "qty": 0.5,
+        "price": 100.5,
+        "fee": 0.05,
+        "decision_id": "d-2",
+    }
+    assert lines[4]["data"]["symbol"] == "BTC/EUR" and lines[4]["data"]["equity"] == 10_000.0
+    assert lines[6]["level"] == "warning" and lines[6]["data"]["allowed"] is False
+    assert lines[7]["data"]["status"] == "rejected" and lines[7]["data"]["reason"] == "rate limit"
+    assert lines[7]["level"] == "warning"
+
+
 def test_seq_continues_after_reopen_and_torn_tail_is_cut(tmp_path: Path) -> None:
     with make_writer(tmp_path) as writer:
         for index in range(5):
@@ -405,6 +455,16 @@ def test_ai_event_line(tmp_path: Path) -> None:
             "rationale": "Momentum +1.8σ entering",
         }
     ]
+    record = AiEventWriter(path).decision(
+        component="c",
+        run_id="run_a",
+        decision="noop",
+        reason="none",
+        latency_ms=1.0,
+        action="none",
+        decision_id="d-9",
+    )
+    assert record["decision_id"] == "d-9" and read_lines(path)[-1]["decision_id"] == "d-9"
 
 
 def test_execution_telemetry_line(tmp_path: Path) -> None:

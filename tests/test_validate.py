@@ -124,6 +124,27 @@ def test_seq_repeats_are_warnings_only(tmp_path: Path, capsys: pytest.CaptureFix
     ]
 
 
+def test_decision_links_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events = [
+        native_event(1, "decision", T0, decision_id="d-1", action="buy", confidence=0.6),
+        native_event(2, "order", T0, decision_id="d-1", order_id="o1", status="submitted"),
+        native_event(3, "fill", T0, decision_id="d-9", order_id="o1"),
+        native_event(4, "decision", T0, decision_id="d-1", action="sell", confidence=1.5),
+        native_event(5, "risk", T0, decision_id=["d-1"], allowed=True),
+        native_event(6, "decision", T0, decision_id=17, action="hold"),
+        native_event(7, "position", T0, decision_id="17", equity=1.0),
+    ]
+    run_dir = native_run(tmp_path, "run_d", events)
+    code, out = run(capsys, run_dir)
+    assert code == 0
+    assert problems_of(out, "events.jsonl") == [
+        "line 3: decision_id names no earlier decision event",
+        "line 4: decision confidence outside 0..1: not scored",
+        "line 4: decision_id reused (first declared on line 1)",
+        "line 5: data.decision_id is not text of 1 to 200 characters",
+    ]
+
+
 def test_invalid_event_records_name_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from peakwatch.contract.values import parse_utc, to_bool, to_finite, to_int, to_text
+from peakwatch.contract.values import (
+    parse_utc,
+    to_bool,
+    to_decision_id,
+    to_finite,
+    to_int,
+    to_text,
+)
 
 CONTRACT_VERSION = "0.1.0"
 
@@ -24,6 +31,7 @@ Integer = Annotated[int | None, BeforeValidator(to_int)]
 RequiredInteger = Annotated[int, BeforeValidator(to_int)]
 Flag = Annotated[bool | None, BeforeValidator(to_bool)]
 Text = Annotated[str | None, BeforeValidator(to_text)]
+DecisionId = Annotated[str | None, BeforeValidator(to_decision_id)]
 
 
 def _object_or_empty(value: Any) -> Any:
@@ -162,6 +170,7 @@ class AiDecisionEvent(Record):
     action: Text = None
     confidence: Number = None
     rationale: Text = None
+    decision_id: DecisionId = None
 
 
 class ExecutionEvent(Record):

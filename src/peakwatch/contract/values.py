@@ -186,6 +186,28 @@ def to_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
+MAX_DECISION_ID = 200
+DECISION_ID_INVALID = "decision_id is not text of 1 to 200 characters"
+
+
+def to_decision_id(value: Any) -> str | None:
+    """A decision id: text of 1-200 characters, an integer taken as its text; None when missing.
+
+    Blank text counts as missing; any other value (a float, a list, longer text) raises ValueError.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(int64(value))
+    if not isinstance(value, str):
+        raise ValueError(DECISION_ID_INVALID)
+    if not value.strip():
+        return None
+    if len(value) > MAX_DECISION_ID:
+        raise ValueError(DECISION_ID_INVALID)
+    return value
+
+
 def json_limit_violation(value: Any) -> str | None:
     """Why a parsed JSON value cannot be served (too deep, an integer beyond 64 bits), or None.
 

@@ -8,7 +8,8 @@ from peakwatch.producer.atomic import (
     write_bytes_atomic,
     write_json_atomic,
 )
-from peakwatch.producer.run_writer import RunWriter, scan_events_tail, validate_id
+from peakwatch.producer.events_tail import scan_events_tail
+from peakwatch.producer.run_writer import RunWriter, validate_id
 from peakwatch.producer.session_recorder import SessionRecorder
 from peakwatch.producer.side_files import (
     STEP_COLUMNS,

@@ -11,16 +11,20 @@ The `data` keys the dashboard reads, per kind:
 - heartbeat: {}
 - market: {ts_bar, open, high, low, close, price, volume}
 - signal: {signal: -1|0|1, changed: bool, reason?}
-- decision: {action: buy|sell|hold|close, confidence: 0..1, rationale: str, symbol, signal}
-- risk: {allowed: bool, reasons: [str]} (level "warning" when not allowed)
-- order: {order_id, side: buy|sell, qty, price, status: submitted|blocked|rejected}
-- fill: {order_id, side, qty, price, fee}
-- position: {symbol, position_size, cash, equity, realized_pnl, unrealized_pnl} (end of bar)
+- decision: {decision_id, action: buy|sell|hold|close, confidence: 0..1, rationale: str, symbol,
+  signal, latency_ms?}
+- risk: {allowed: bool, reasons: [str], decision_id?} (level "warning" when not allowed)
+- order: {order_id, side: buy|sell, qty, price, status: submitted|blocked|rejected, decision_id?}
+- fill: {order_id, side, qty, price, fee, decision_id?}
+- position: {symbol, position_size, cash, equity, realized_pnl, unrealized_pnl, decision_id?}
+  (end of bar)
 - alert: {rule_id, severity}
 - error: {error}
 - run_finished: {status}
 
-Other kinds and extra keys are allowed; readers keep and show them.
+Other kinds and extra keys are allowed; readers keep and show them. `decision()`, `risk()`,
+`order()`, `fill()` and `position()` write these kinds; the last four take the `decision_id`
+that `decision()` returned, which links them to it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 
 import orjson
 
+from peakwatch.contract.values import to_decision_id
 from peakwatch.producer.atomic import (
     append_bytes,
     append_json_line,
@@ -43,17 +48,27 @@ from peakwatch.producer.atomic import (
     utc_now,
     write_json_atomic,
 )
+from peakwatch.producer.events_tail import scan_events_tail
 
 EVENT_VERSION = 1
 RUN_MODES = frozenset({"paper", "shadow", "testnet", "live"})
 LEVELS = frozenset({"info", "warning", "error"})
 ALERT_SEVERITIES = frozenset({"info", "warning", "critical"})
 FINISH_STATUSES = frozenset({"completed", "failed", "aborted"})
+ORDER_STATUSES = frozenset({"submitted", "blocked", "rejected"})
 
 _ALERT_LEVEL = {"info": "info", "warning": "warning", "critical": "error"}
 _FINISH_LEVEL = {"completed": "info", "aborted": "warning", "failed": "error"}
-_TAIL_BLOCK = 64 * 1024
 _KIND = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _linked(data: dict[str, Any], decision_id: str | None) -> dict[str, Any]:
+    """`data` with the decision_id it follows, when there is one."""
+    if decision_id is None:
+        return data
+    if to_decision_id(decision_id) is None:
+        raise ValueError("decision_id must be non-blank text")
+    return {**data, "decision_id": decision_id}
 
 
 def validate_id(value: str, what: str = "id") -> str:
@@ -77,43 +92,6 @@ def describe_error(exc: BaseException) -> str:
     """A one-line description of an exception: `TypeName: message`."""
     message = one_line(exc, 300)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def _seq_of(line: bytes) -> int | None:
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    seq = record.get("seq") if isinstance(record, dict) else None
-    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
-
-
-def scan_events_tail(path: Path) -> tuple[int, int]:
-    """Return (last seq found in a complete line, byte length of the complete lines).
-
-    Reads backwards from the end, so the cost does not grow with the file.
-    """
-    with path.open("rb") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        position, buffer, complete = size, b"", None
-        while position > 0:
-            step = min(_TAIL_BLOCK, position)
-            position -= step
-            handle.seek(position)
-            buffer = handle.read(step) + buffer
-            end = buffer.rfind(b"\n")
-            if end < 0:
-                continue
-            if complete is None:
-                complete = position + end + 1
-            lines = buffer[:end].split(b"\n")
-            head, candidates = (b"", lines) if position == 0 else (lines[0], lines[1:])
-            for line in reversed(candidates):
-                seq = _seq_of(line)
-                if seq is not None:
-                    return seq, complete
-            buffer = head + b"\n"
-        return 0, complete or 0
 
 
 class RunWriter:
@@ -156,7 +134,7 @@ class RunWriter:
             "notes": one_line(notes),
         }
         self._seq = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.started = False
         self.status: str | None = None
 
@@ -237,6 +215,108 @@ class RunWriter:
             append_bytes(self.events_path, line)
             self._seq += 1
             return self._seq
+
+    def decision(
+        self,
+        action: str,
+        *,
+        confidence: float | None = None,
+        rationale: str = "",
+        decision_id: str | None = None,
+        ts: datetime | None = None,
+        **data: Any,
+    ) -> str:
+        """Emit a `decision` event and return its decision_id (`d-<seq>` unless one is given).
+
+        Extra keyword arguments (`symbol`, `signal`, `latency_ms`, ...) go into `data`.
+        """
+        if decision_id is not None and to_decision_id(decision_id) is None:
+            raise ValueError("decision_id must be non-blank text")
+        fields = {"action": action, "confidence": confidence, "rationale": rationale, **data}
+        with self._lock:  # the derived id names the seq this event gets
+            chosen = decision_id or f"d-{self._seq + 1}"
+            msg = rationale or f"Decision {action}"
+            self.event("decision", msg, data={"decision_id": chosen, **fields}, ts=ts)
+        return chosen
+
+    def risk(
+        self,
+        allowed: bool,
+        reasons: list[str] | None = None,
+        *,
+        decision_id: str | None = None,
+        msg: str | None = None,
+        ts: datetime | None = None,
+    ) -> int:
+        """Emit a `risk` check (level warning when blocked) and return its seq."""
+        listed = [str(reason) for reason in reasons or []]
+        text = msg or ("Risk check passed" if allowed else f"Risk blocked: {'; '.join(listed)}")
+        data = _linked({"allowed": bool(allowed), "reasons": listed}, decision_id)
+        return self.event("risk", text, level="info" if allowed else "warning", data=data, ts=ts)
+
+    def order(
+        self,
+        order_id: str,
+        side: str,
+        qty: float,
+        price: float | None,
+        *,
+        status: str = "submitted",
+        decision_id: str | None = None,
+        msg: str | None = None,
+        ts: datetime | None = None,
+        **data: Any,
+    ) -> int:
+        """Emit an `order` (status submitted, blocked or rejected) and return its seq."""
+        if status not in ORDER_STATUSES:
+            raise ValueError(f"status must be one of {sorted(ORDER_STATUSES)}")
+        fields = {"order_id": order_id, "side": side, "qty": qty, "price": price}
+        fields.update(status=status, **data)
+        text = msg or f"Order {order_id} {side} {qty:g} {status}"
+        level = "info" if status == "submitted" else "warning"
+        return self.event("order", text, level=level, data=_linked(fields, decision_id), ts=ts)
+
+    def fill(
+        self,
+        order_id: str,
+        side: str,
+        qty: float,
+        price: float,
+        fee: float = 0.0,
+        *,
+        decision_id: str | None = None,
+        msg: str | None = None,
+        ts: datetime | None = None,
+    ) -> int:
+        """Emit a `fill` of an order and return its seq."""
+        fields = {"order_id": order_id, "side": side, "qty": qty, "price": price, "fee": fee}
+        text = msg or f"Filled {order_id} {side} {qty:g} @ {price:g}"
+        return self.event("fill", text, data=_linked(fields, decision_id), ts=ts)
+
+    def position(
+        self,
+        position_size: float,
+        equity: float,
+        *,
+        symbol: str | None = None,
+        cash: float | None = None,
+        realized_pnl: float | None = None,
+        unrealized_pnl: float | None = None,
+        decision_id: str | None = None,
+        msg: str | None = None,
+        ts: datetime | None = None,
+    ) -> int:
+        """Emit a `position` event, the end of a step, and return its seq."""
+        fields = {
+            "symbol": symbol or self._meta["symbol"],
+            "position_size": position_size,
+            "cash": cash,
+            "equity": equity,
+            "realized_pnl": realized_pnl,
+            "unrealized_pnl": unrealized_pnl,
+        }
+        text = msg or f"Position {position_size:g}; equity {equity:,.2f}"
+        return self.event("position", text, data=_linked(fields, decision_id), ts=ts)
 
     def heartbeat(self, *, ts: datetime | None = None) -> int:
         """Emit a `heartbeat` event: proof of life while nothing else happens."""

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from peakwatch.contract.values import to_decision_id
 from peakwatch.producer.atomic import (
     append_bytes,
     append_json_line,
@@ -102,9 +103,10 @@ class AiEventWriter:
         action: str,
         confidence: float | None = None,
         rationale: str | None = None,
+        decision_id: str | None = None,
         ts: datetime | None = None,
     ) -> dict[str, Any]:
-        """Append one `decision` event and return it."""
+        """Append one `decision` event and return it (with `decision_id` when one is given)."""
         _check(decision, AI_DECISIONS, "decision")
         _check(action, AI_ACTIONS, "action")
         record = {
@@ -120,6 +122,10 @@ class AiEventWriter:
             "confidence": confidence,
             "rationale": None if rationale is None else one_line(rationale),
         }
+        if decision_id is not None:
+            if to_decision_id(decision_id) is None:
+                raise ValueError("decision_id must be non-blank text")
+            record["decision_id"] = decision_id
         self.path.parent.mkdir(parents=True, exist_ok=True)
         append_json_line(self.path, record)
         return record

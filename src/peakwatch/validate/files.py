@@ -16,6 +16,8 @@ from peakwatch.contract.models import (
     SessionRecord,
     StepRow,
 )
+from peakwatch.contract.values import to_decision_id
+from peakwatch.domain.steps import to_finite_or_none
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
 from peakwatch.sources.incremental import IncrementalReader
 from peakwatch.sources.json_file import read_json_object
@@ -152,9 +154,44 @@ class SeqCheck:
         self.last = seq
 
 
+class DecisionIdCheck:
+    """Warns about decision links: a bad `data.decision_id`, one reused, one naming nothing.
+
+    Also warns when a decision's `confidence` lies outside 0..1 (it is then not scored).
+    """
+
+    def __init__(self) -> None:
+        self.declared: dict[str, int] = {}
+
+    def __call__(self, record: RunEvent, line: int, report: FileReport) -> None:
+        """Check this event's decision_id against the decisions declared before it."""
+        try:
+            decision_id = to_decision_id(record.data.get("decision_id"))
+        except ValueError as error:
+            report.warn(f"data.{error}", line=line)
+            return
+        if record.kind == "decision":
+            confidence = to_finite_or_none(record.data.get("confidence"))
+            if confidence is not None and not 0.0 <= confidence <= 1.0:
+                report.warn("decision confidence outside 0..1: not scored", line=line)
+            if decision_id is None:
+                return
+            first = self.declared.setdefault(decision_id, line)
+            if first != line:
+                report.warn(f"decision_id reused (first declared on line {first})", line=line)
+        elif decision_id is not None and decision_id not in self.declared:
+            report.warn("decision_id names no earlier decision event", line=line)
+
+
 def check_native_events(path: Path, label: str) -> FileReport:
-    """A native `events.jsonl`: every line a RunEvent, seq increasing by one."""
-    return check_jsonl(path, label, RunEvent, "run events (JSONL)", SeqCheck())
+    """A native `events.jsonl`: every line a RunEvent, seq increasing by one, links resolved."""
+    seq, decisions = SeqCheck(), DecisionIdCheck()
+
+    def hook(record: RunEvent, line: int, report: FileReport) -> None:
+        seq(record, line, report)
+        decisions(record, line, report)
+
+    return check_jsonl(path, label, RunEvent, "run events (JSONL)", hook)
 
 
 def check_csv_events(path: Path, label: str) -> FileReport:
