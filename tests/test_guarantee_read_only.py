@@ -66,7 +66,7 @@ def test_every_route_is_get_or_head_only(world_app: FastAPI) -> None:
 
 def test_static_mount_serves_only_get_and_head(world_client: TestClient) -> None:
     assert world_client.get("/static/app.css").status_code == 200
-    head = world_client.head("/static/live.js")
+    head = world_client.head("/static/js/main.js")
     assert head.status_code == 200 and head.content == b""
     for method in WRITE_METHODS:
         response = world_client.request(method, "/static/app.css")

@@ -28,6 +28,7 @@ from peakwatch.web import create_app
 
 XSS = "<img src=x onerror=alert(1)><script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+STATIC_JS = Path(__file__).resolve().parents[1] / "src/peakwatch/web/static/js"
 RUN_ID = "run+1@demo=a:b"
 SESSION_ID = "sess-1"
 PAGES = ["/", "/dashboard", "/activity", "/alerts", "/status/health", "/docs"]
@@ -333,16 +334,17 @@ def test_no_inline_script_handlers_or_styles(client: TestClient, xss: Path) -> N
         assert "http://" not in html and "https://" not in html, url  # no CDN, no web fonts
 
 
-def test_theme_script_runs_early_and_live_script_is_deferred(client: TestClient) -> None:
+def test_theme_script_runs_early_and_live_script_is_a_module(client: TestClient) -> None:
     html = html_of(client, "/")
     head = html[: html.index("</head>")]
     assert '<script src="/static/theme.js"></script>' in head
-    assert '<script src="/static/live.js" defer></script>' in head
+    assert '<script type="module" src="/static/js/main.js"></script>' in head  # deferred
     assert head.index("theme.js") < head.index("app.css")
-    for name, kind in (("live.js", "javascript"), ("theme.js", "javascript"), ("app.css", "css")):
+    for name, kind in (("js/main.js", "javascript"), ("theme.js", "javascript"), ("app.css", "css")):
         response = client.get(f"/static/{name}")
         assert response.status_code == 200 and kind in response.headers["content-type"]
-    assert "innerHTML" not in client.get("/static/live.js").text
+    for path in sorted(STATIC_JS.glob("*.js")):
+        assert "innerHTML" not in client.get(f"/static/js/{path.name}").text, path.name
     assert "innerHTML" not in client.get("/static/theme.js").text
 
 

@@ -119,7 +119,7 @@ def test_every_page_renders_the_payload_inert(browser: Any, xss_site: dict[str, 
     try:
         for path in xss_pages(xss_site["ids"]):
             watched.page.goto(xss_site["url"] + path, wait_until="load")
-            watched.page.wait_for_timeout(150)  # let live.js run over the rendered rows
+            watched.page.wait_for_timeout(150)  # let the page's scripts run over the rows
             found = assert_clean(watched, path)
             shown += found["payloadAsText"]
         # the live script itself ran without errors over hostile text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from peakwatch import __version__
 from peakwatch.domain.live import LiveFeed
 from peakwatch.domain.workspace import Workspace
+from peakwatch.secrets import install_log_redaction
 from peakwatch.settings import Settings
 from peakwatch.web import api_snapshot, api_v0, api_v1, metrics, pages, stream
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
@@ -24,6 +26,9 @@ from peakwatch.web.stream import Broadcaster
 
 logger = logging.getLogger("peakwatch")
 start_log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
+# Browsers run a module script only if it is served as JavaScript, and the platform's MIME
+# table may map .js to something else (text/plain on some systems): pin the standard type.
+mimetypes.add_type("text/javascript", ".js")
 
 TAGS = [
     {"name": "health", "description": "Is the server up, and can it read its data roots?"},
@@ -39,6 +44,7 @@ TAGS = [
 
 def create_app(settings: Settings, *, workspace: Workspace | None = None) -> FastAPI:
     """Build the watch-only app over the data roots in `settings`."""
+    install_log_redaction()  # log lines may quote artifact text: never a secret in them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
