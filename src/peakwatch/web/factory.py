@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,15 +15,19 @@ from peakwatch.web.app import create_app
 SETTINGS_ENV = "PEAKWATCH_SETTINGS_JSON"
 
 
-def app_from_environment() -> FastAPI:
-    """The app with settings handed over by the launcher through the environment."""
+def app_from_environment(**defaults: Any) -> FastAPI:
+    """The app with settings handed over by the launcher through the environment.
+
+    `defaults` are flag-like values of the entry point; the launcher's values win."""
     raw = os.environ.get(SETTINGS_ENV)
-    overrides = json.loads(raw) if raw else None
+    overrides = {**defaults, **(json.loads(raw) if raw else {})}
     return create_app(load_settings(overrides))
 
 
-def default_app() -> FastAPI:
-    """The app with default roots, refusing to start when secrets are in the environment."""
+def default_app(**defaults: Any) -> FastAPI:
+    """The app with default roots, refusing to start when secrets are in the environment.
+
+    `defaults` (e.g. `home="runs"`) are the entry point's own flag values."""
     from peakwatch.secrets import find_secret_env, refusal_message
 
     names = find_secret_env(os.environ)
@@ -30,7 +35,7 @@ def default_app() -> FastAPI:
         print(f"peakwatch: {refusal_message(names)}", file=sys.stderr)
         raise SystemExit(2)
     try:
-        return app_from_environment()
+        return app_from_environment(**defaults)
     except SettingsError as error:
         print(f"peakwatch: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -1,0 +1,1 @@
+"""Runbook entry point package: `uvicorn src.live.web.app:app`."""
