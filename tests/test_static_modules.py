@@ -3,7 +3,8 @@
 Every module under static/js is served 200 with a JavaScript type, opens with a comment
 saying its job, stays under 300 lines, imports only sibling modules that exist and names
 only what they export, and is reachable from the entry module; no template loads the old
-single script; nothing is fetched from another origin.
+single script; nothing is fetched from another origin. The stylesheet stays one file (one
+request, no @import) whose table of contents matches its numbered section headers.
 """
 
 from __future__ import annotations
@@ -136,3 +137,35 @@ def test_the_policy_allows_same_origin_module_scripts_only(client: TestClient) -
     directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
     assert directives["script-src"] == ["'self'"]
     assert client.get("/static/live.js").status_code == 404
+
+
+# -- the stylesheet --------------------------------------------------------------------------
+
+CSS = STATIC / "app.css"
+TOC_ENTRY = re.compile(r"^ \* +(?P<n>\d+)\. (?P<name>[^:\n]+):", re.M)
+SECTION = re.compile(r"^/\* == (?P<n>\d+)\. (?P<name>.+?) =+ \*/$", re.M)
+
+
+def numbered(matches: list[re.Match[str]]) -> list[tuple[int, str]]:
+    return [(int(m.group("n")), m.group("name")) for m in matches]
+
+
+def test_the_stylesheet_is_one_file_whose_contents_match_its_sections() -> None:
+    source = text(CSS)
+    assert "@import" not in source  # one request, and nothing a page must chain-load
+    toc_end = source.index("*/")
+    toc = numbered(list(TOC_ENTRY.finditer(source[:toc_end])))
+    sections = numbered(list(SECTION.finditer(source)))
+    assert len(toc) >= 8, toc
+    assert [n for n, _ in toc] == list(range(1, len(toc) + 1)), "numbered 1, 2, 3, ..."
+    assert sections == toc, "every section header matches its line in the contents, in order"
+    assert SECTION.search(source).start() > toc_end  # the first rule comes after the contents
+    first_rule = re.search(r"^[^\s/*@][^{]*\{|^@", source[toc_end:], re.M)
+    assert first_rule and first_rule.start() > SECTION.search(source[toc_end:]).start()
+
+
+def test_the_stylesheet_is_served_as_css_and_fetches_nothing(client: TestClient) -> None:
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0].strip() == "text/css"
+    assert "url(" not in response.text and "http" not in response.text
