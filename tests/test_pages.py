@@ -340,7 +340,8 @@ def test_theme_script_runs_early_and_live_script_is_a_module(client: TestClient)
     assert '<script src="/static/theme.js"></script>' in head
     assert '<script type="module" src="/static/js/main.js"></script>' in head  # deferred
     assert head.index("theme.js") < head.index("app.css")
-    for name, kind in (("js/main.js", "javascript"), ("theme.js", "javascript"), ("app.css", "css")):
+    served = (("js/main.js", "javascript"), ("theme.js", "javascript"), ("app.css", "css"))
+    for name, kind in served:
         response = client.get(f"/static/{name}")
         assert response.status_code == 200 and kind in response.headers["content-type"]
     for path in sorted(STATIC_JS.glob("*.js")):
