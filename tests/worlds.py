@@ -46,6 +46,9 @@ ID_ROUTES = (
     "/api/live_sessions/{id}",
     "/dashboard/runs/{id}",
     "/sessions/{id}",
+    "/api/v0/runs/{id}",
+    "/api/v0/runs/{id}/equity",
+    "/api/v0/runs/{id}/events",
 )
 
 
@@ -420,6 +423,12 @@ def sweep_paths(app: FastAPI) -> list[str]:
             f"/runs/{run}/alerts",
             f"/api/runs/{run}/events",
             f"/dashboard/runs/{run}",
+            f"/api/v0/runs/{run}",
+            f"/api/v0/runs/{run}/equity",
+            f"/api/v0/runs/{run}/orders?only_nonzero=false",
+            f"/api/v0/runs/{run}/events?since_seq=1&limit=2000",
+            f"/api/v0/runs/{run}/events?sse=1",
+            f"/api/v0/runs/{run}/detail_v02",
         ]
     extra += [f"/runs/{run}/snapshot" for run in ("corrupt_meta", "dir_meta", "dir_events")]
     extra += ["/sessions/session_started_1", "/api/live_sessions/session_started_1"]
