@@ -1,6 +1,8 @@
 """Confined to the data roots: a request can name ids, never a file, and never reads outside.
 
-No query, header or path parameter is a path; path-like parameters are ignored. An id that
+No query, header or path parameter is a path; path-like parameters are ignored, except the
+`root`, `filename` and `base_dir` that Peak_Trade's execution watch takes, which may only name
+a configured root (its setting name or configured path) and answer 400 otherwise. An id that
 tries to leave a root (dots, encoded slashes, absolute paths, NUL, overlong UTF-8...) is
 "not found", and a symbolic link inside a root that leads out of it is never followed.
 """
@@ -32,6 +34,21 @@ from worlds import (
 )
 
 PATHLIKE_NAME = re.compile(r"path|file|dir|folder|root|base", re.IGNORECASE)
+# Peak_Trade's clients send these; each may only name what the settings configure.
+ROOT_NAMING = {
+    "/api/v0/execution/health": ("root", "filename"),
+    "/api/v0/execution/runs": ("root", "filename"),
+    "/api/v0/execution/runs/{run_id}": ("root", "filename"),
+    "/api/execution/runs": ("root", "filename"),
+    "/api/execution/runs/{run_id}": ("root", "filename"),
+    "/api/execution/runs/{run_id}/events": ("root", "filename"),
+    "/api/live/sessions": ("base_dir",),
+}
+
+
+def path_like(path: str, name: str) -> bool:
+    """A parameter name that looks like a path and is not one of ROOT_NAMING's."""
+    return bool(PATHLIKE_NAME.search(name)) and name not in ROOT_NAMING.get(path, ())
 
 
 # -- no parameter is a path ----------------------------------------------------------------
@@ -46,7 +63,7 @@ def test_no_openapi_parameter_is_a_path(world_client: TestClient) -> None:
                 continue
             for parameter in operation.get("parameters", []):
                 seen.append(parameter["name"])
-                assert not PATHLIKE_NAME.search(parameter["name"]), (path, parameter["name"])
+                assert not path_like(path, parameter["name"]), (path, parameter["name"])
     assert {"limit", "run_id", "as_of"} <= set(seen)  # the walk saw real parameters
 
 
@@ -59,12 +76,42 @@ def test_no_route_parameter_is_a_path(world_app: FastAPI) -> None:
         dependant = route.dependant
         for param in dependant.query_params + dependant.header_params + dependant.cookie_params:
             checked += 1
-            assert not PATHLIKE_NAME.search(param.name), (path, param.name)
-            assert not PATHLIKE_NAME.search(param.alias or ""), (path, param.alias)
+            assert not path_like(path, param.name), (path, param.name)
+            assert not path_like(path, param.alias or ""), (path, param.alias)
         assert not dependant.body_params, path
         for param in dependant.path_params:
             assert param.name in SAMPLE_IDS, (path, param.name)
     assert checked > 20
+
+
+def test_root_naming_parameters_name_only_configured_roots(
+    world: dict[str, Any], world_client: TestClient
+) -> None:
+    """Anything but a configured root's setting name or path is a 400 that reads nothing."""
+    settings = world["settings"]
+    outside = world["outside"]
+    refused = {
+        "root": [str(outside["dir"]), "logs/execution", "runs_dir", "/", "."],
+        "filename": ["../secret.jsonl", str(outside["json_secret"]), "secret.txt", "x.jsonl"],
+        "base_dir": [str(outside["foreign_sessions"]), "reports/experiments/live_sessions"],
+    }
+    allowed = {
+        "root": ["execution_dir", str(settings.execution_dir)],
+        "filename": [f"{SESSION_ID}.jsonl"],
+        "base_dir": ["sessions_dir", str(settings.sessions_dir)],
+    }
+    for template, names in ROOT_NAMING.items():
+        path = template.replace("{run_id}", RUN_ID)
+        for name in names:
+            for value in refused[name]:
+                response = world_client.get(path, params={name: value})
+                assert response.status_code == 400, (path, name, value)
+                assert MARKER not in response.text, (path, value)
+                assert len(value) < 6 or value not in response.text, (path, value)
+            for value in allowed[name]:
+                response = world_client.get(path, params={name: value})
+                assert response.status_code in (200, 404), (path, name, value)
+                assert MARKER not in response.text, (path, value)
 
 
 PATH_PARAMS = (

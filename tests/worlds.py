@@ -415,6 +415,13 @@ def sweep_paths(app: FastAPI) -> list[str]:
         "/runs/native_run/alerts?limit=abc",
         "/api/live_sessions?limit=1000",
         "/api/live_sessions?status=exploded",
+        "/api/execution/runs?root=/etc",
+        "/api/execution/runs?root=execution_dir&filename=broken.jsonl",
+        f"/api/execution/runs?filename={SESSION_ID}.jsonl",
+        f"/api/v0/execution/runs/{RUN_ID}?filename=..%2F..%2Foutside%2Fsecret.jsonl",
+        "/api/execution/runs/x/events?cursor=%2Fetc%2Fpasswd",
+        "/api/live/sessions?base_dir=..%2Foutside%2Fsessions",
+        "/api/live/sessions?base_dir=sessions_dir&limit=500",
     ]
     for run in ("csv_run", "pq_run", "meta_only", "bad_utf8", "bad_parquet", "bad_csv"):
         extra += [

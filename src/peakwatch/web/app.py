@@ -18,7 +18,16 @@ from peakwatch.domain.live import LiveFeed
 from peakwatch.domain.workspace import Workspace
 from peakwatch.secrets import install_log_redaction
 from peakwatch.settings import Settings
-from peakwatch.web import api_snapshot, api_v0, api_v0_runs, api_v1, metrics, pages, stream
+from peakwatch.web import (
+    api_execution_watch,
+    api_snapshot,
+    api_v0,
+    api_v0_runs,
+    api_v1,
+    metrics,
+    pages,
+    stream,
+)
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
 from peakwatch.web.rendered import RenderedCache
 from peakwatch.web.responses import json_response
@@ -77,6 +86,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.state.rendered = RenderedCache()
     app.include_router(api_v0.router)
     app.include_router(api_v0_runs.router)
+    app.include_router(api_execution_watch.router)
     app.include_router(api_v1.router)
     app.include_router(api_snapshot.router)
     app.include_router(metrics.router)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from peakwatch.web.schemas import Detail, RunSnapshot, RunSummary, Shape
 
 
@@ -158,5 +160,140 @@ NOT_FOUND_RUN: dict[int | str, dict[str, Any]] = {
     404: {"model": Detail, "description": "No such run."}
 }
 BAD_ROOT: dict[int | str, dict[str, Any]] = {
-    400: {"model": Detail, "description": "A root or base_dir that names no configured root."}
+    400: {
+        "model": Detail,
+        "description": "A root, base_dir or filename that names nothing configured, or a "
+        "cursor that is not ours.",
+    }
 }
+
+
+# -- the execution watch --------------------------------------------------------------------
+
+
+class ExecutionHealthV0(Shape):
+    status: str
+    watch_only: bool
+    schema_: str = Field(alias="schema")
+    root: str
+    filename: str
+    exists: bool
+
+
+class ExecutionRunV0(Shape):
+    run_id: str
+    correlation_id: str
+    started_at: str | None
+    last_event_at: str | None
+    status: str
+    counts: dict[str, int]
+
+
+class ExecutionRunsV0(Shape):
+    count: int
+    runs: list[ExecutionRunV0]
+
+
+class ExecutionEventV0(Shape):
+    schema_: str = Field(alias="schema")
+    ts: str | None
+    run_id: str
+    correlation_id: str
+    event_type: str
+    order_id: str | None
+    idempotency_key: str | None
+    payload: dict[str, Any]
+
+
+class ExecutionRunSummaryV0(Shape):
+    started_at: str | None
+    last_event_at: str | None
+    status: str
+    counts: dict[str, int]
+
+
+class ExecutionRunDetailV0(Shape):
+    run_id: str
+    correlation_id: str
+    events: list[ExecutionEventV0]
+    count: int
+    summary: ExecutionRunSummaryV0
+
+
+class ResponseMetaV02(Shape):
+    api_version: str
+    generated_at_utc: str
+    has_more: bool
+    next_cursor: str | None
+    read_errors: int
+    source: str
+
+
+class EnvelopeV02(Shape):
+    api_version: str
+    generated_at_utc: str
+    meta: ResponseMetaV02
+
+
+class HealthzV02(EnvelopeV02):
+    status: str
+    watch_only: bool
+
+
+class ExecutionRunV02(Shape):
+    api_version: str
+    run_id: str
+    correlation_id: str
+    started_at_utc: str | None
+    last_event_at_utc: str | None
+    status: str
+    counts: dict[str, int]
+
+
+class ExecutionRunsV02(EnvelopeV02):
+    count: int
+    runs: list[ExecutionRunV02]
+
+
+class ExecutionRunDetailV02(ExecutionRunV02):
+    total_events: int
+
+
+class ExecutionRunDetailResponseV02(EnvelopeV02):
+    run: ExecutionRunDetailV02
+
+
+class ExecutionEventV02(Shape):
+    api_version: str
+    seq: int
+    ts: str
+    event_type: str
+    order_id: str | None
+    idempotency_key: str | None
+    payload: dict[str, Any]
+
+
+class ExecutionEventsV02(EnvelopeV02):
+    run_id: str
+    count: int
+    items: list[ExecutionEventV02]
+    events: list[ExecutionEventV02]
+    next_cursor: str | None
+    has_more: bool
+
+
+class SessionSummaryV02(Shape):
+    api_version: str
+    session_id: str
+    status: str
+    mode: str
+    environment: str
+    started_at_utc: str | None
+    ended_at_utc: str | None
+    last_update_utc: str | None
+    is_stale: bool
+
+
+class SessionsV02(EnvelopeV02):
+    count: int
+    sessions: list[SessionSummaryV02]
