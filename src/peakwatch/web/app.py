@@ -29,6 +29,7 @@ from peakwatch.web import (
     stream,
 )
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
+from peakwatch.web.heap import settle_after_start
 from peakwatch.web.rendered import RenderedCache
 from peakwatch.web.responses import json_response
 from peakwatch.web.stream import Broadcaster
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
         broadcaster = Broadcaster(LiveFeed(app.state.workspace), settings)
         app.state.broadcaster = broadcaster
         await broadcaster.start()
+        settle_after_start()  # the first indexes are built: keep them out of collections
         try:
             yield
         finally:
