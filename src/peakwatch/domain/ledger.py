@@ -1,15 +1,21 @@
-"""Whole-run totals (steps, orders, blocked, PnL, drawdown), kept up to date incrementally."""
+"""Whole-run totals (steps, orders, blocked, PnL, drawdown), decisions and trades, kept up
+to date incrementally by one follow of the run's events file (and of the side files)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from peakwatch.contract.models import RunEvent, StepRow
+from peakwatch.contract.models import AiDecisionEvent, RunEvent, StepRow
 from peakwatch.contract.values import format_utc, saturated_int64
+from peakwatch.domain.decisions import DecisionBook
+from peakwatch.domain.side_records import SideRecords
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
+from peakwatch.domain.trades import TradeBook
 from peakwatch.sources.checked import checked_record
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
@@ -104,16 +110,45 @@ CHUNK_BYTES = 4 << 20
 
 
 class RunLedger:
-    """Follows one run's events file and folds what was appended into its totals."""
+    """Follows one run's events file and folds what was appended into its totals, its
+    decisions and its trades; the run's lines of the side files (`side`) join the decisions."""
 
-    def __init__(self, events: EventsFile) -> None:
+    def __init__(
+        self, events: EventsFile, side: SideRecords | None = None, run_id: str | None = None
+    ) -> None:
         self.events = events
+        self.side = side
+        self.run_id = run_id
+        self.cache: dict[str, tuple[int, object]] = {}  # answers by the version they were for
+        self._lock = threading.Lock()
+        self._restart()
+
+    def _restart(self) -> None:
+        """Start from nothing: the events file is read again from its beginning."""
         self._totals = RunTotals()
-        self._follower = EventsFollower(events) if events.format != "parquet" else None
+        self._follower = EventsFollower(self.events) if self.events.format != "parquet" else None
         self._complete_at: object = None  # the events file's key when last read to its end
         self._builder = StepBuilder()
         self._read_error: Problem | None = None
-        self._lock = threading.Lock()
+        self._new_books()
+
+    def _new_books(self) -> None:
+        self.decisions = DecisionBook()
+        self.trades = TradeBook()
+        self._side_seen = 0
+        self._side_generation = self.side.generation if self.side is not None else 0
+        self._rows_folded = 0  # Parquet rows folded into the books
+
+    @contextmanager
+    def books(self) -> Iterator[tuple[DecisionBook, TradeBook]]:
+        """The decisions and trades as last updated, held still while the caller reads."""
+        with self._lock:
+            yield self.decisions, self.trades
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the decisions or trades may have changed."""
+        return self.decisions.version + self.trades.version
 
     @property
     def totals(self) -> RunTotals:
@@ -134,31 +169,40 @@ class RunLedger:
         larger than `max_bytes` is then not summed at all (it can only be summed whole).
         """
         with self._lock:
-            if events.key == self._complete_at:
+            if self.side is not None and self.side.generation != self._side_generation:
+                self._restart()  # a side file was rewritten: the books fold everything again
+            totals = self._update_events(events, max_bytes)
+            self._fold_side()
+            return totals
+
+    def _update_events(self, events: EventsFile, max_bytes: int | None) -> RunTotals:
+        """Catch up with the events file (see `update`)."""
+        if events.key == self._complete_at:
+            return self._totals
+        if events.format == "parquet":  # rewritten as a whole: summed again as a whole
+            if max_bytes is not None and events.key.size > max_bytes:
+                return self._totals  # too big for a bounded caller; a request sums it
+            self._totals = _parquet_totals(events)
+            self._fold_parquet(events)
+            self._complete_at = events.key
+            return self._totals
+        assert self._follower is not None
+        budget = max_bytes
+        while True:  # in bounded chunks: memory stays flat however much was appended
+            before = self._follower.offset
+            chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
+            read = self._follower.read_new(chunk)
+            self._apply(read, events)
+            if read.error or read.missing:
                 return self._totals
-            if events.format == "parquet":  # rewritten as a whole: summed again as a whole
-                if max_bytes is not None and events.key.size > max_bytes:
-                    return self._totals  # too big for a bounded caller; a request sums it
-                self._totals = _parquet_totals(events)
+            advanced = self._follower.offset - (0 if read.reset else before)
+            if not advanced:
                 self._complete_at = events.key
                 return self._totals
-            assert self._follower is not None
-            budget = max_bytes
-            while True:  # in bounded chunks: memory stays flat however much was appended
-                before = self._follower.offset
-                chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
-                read = self._follower.read_new(chunk)
-                self._apply(read, events)
-                if read.error or read.missing:
+            if budget is not None:
+                budget -= advanced
+                if budget <= 0:
                     return self._totals
-                advanced = self._follower.offset - (0 if read.reset else before)
-                if not advanced:
-                    self._complete_at = events.key
-                    return self._totals
-                if budget is not None:
-                    budget -= advanced
-                    if budget <= 0:
-                        return self._totals
 
     def _apply(self, read: RecordsRead, events: EventsFile) -> None:
         """Fold one chunk of appended records, restarting the totals on a reset."""
@@ -166,6 +210,7 @@ class RunLedger:
         if read.reset:
             self._totals = RunTotals()
             self._builder = StepBuilder()
+            self._new_books()
             known = [Problem(events.label, TRUNCATED)] if read.truncated else []
         self._read_error = read.error  # shown while the file cannot be read, then dropped
         fresh = [p for p in read.problems if p not in known]
@@ -175,6 +220,7 @@ class RunLedger:
         self._fold(read.records)
 
     def _fold(self, records: list[Located]) -> None:
+        label = self.events.label
         for located in records:
             record = located.record
             stamp = record_time(record)
@@ -185,8 +231,45 @@ class RunLedger:
                 step = self._builder.add(record)
                 if step is not None:
                     self._totals.apply_step(step)
+                decision = self.decisions.add_event(record, label, located.position)
+                self.trades.add_event(record, decision.decision_id if decision else None)
             else:
                 self._totals.apply_step(steps_from_records([located])[0])
+                self._fold_row(record, Problem(label, "", offset=located.position))
+
+    def _fold_row(self, row: StepRow, where: Problem) -> None:
+        decision = self.decisions.add_row(row, where)
+        self.trades.add_row(row, decision.decision_id if decision else None)
+
+    def _fold_parquet(self, events: EventsFile) -> None:
+        """Fold the rows added to a Parquet file since the last call into the books."""
+        total = tail_parquet(events.path, 0, events.label).total_rows
+        if total < self._rows_folded:
+            self._new_books()
+        fresh = total - self._rows_folded
+        if fresh <= 0:
+            return
+        tail = tail_parquet(events.path, fresh, events.label)
+        first = tail.total_rows - len(tail.rows)
+        for index, row in enumerate(tail.rows, start=first):
+            step = checked_record(StepRow, row, events.label, line=index + 1)
+            if isinstance(step, StepRow):
+                self._fold_row(step, Problem(events.label, "", line=index + 1))
+        self._rows_folded = tail.total_rows
+
+    def _fold_side(self) -> None:
+        """Fold this run's AI events and telemetry lines read since the last call."""
+        if self.side is None or self.run_id is None:
+            return
+        generation, fresh = self.side.records(self.run_id, self._side_seen)
+        if generation != self._side_generation:
+            return  # the next update starts over
+        for entry in fresh:
+            if isinstance(entry.record, AiDecisionEvent):
+                self.decisions.add_ai(entry.record, entry.label, entry.offset)
+            else:
+                self.decisions.add_execution(entry.record, entry.label, entry.offset)
+        self._side_seen += len(fresh)
 
 
 def _parquet_totals(events: EventsFile) -> RunTotals:

@@ -1,4 +1,5 @@
-"""What the dashboard answers about runs: lists, statuses, snapshots, tails and run alerts."""
+"""What the dashboard answers about runs: lists, statuses, snapshots, tails, run alerts, and
+each run's decisions, AI scorecard and trades."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 from peakwatch.contract.models import RunAlert
 from peakwatch.contract.values import format_utc
 from peakwatch.domain import alerts as alerts_domain
+from peakwatch.domain import run_decisions
 from peakwatch.domain.activity_feed import RunActivity
 from peakwatch.domain.ledger import RunLedger, RunTotals
 from peakwatch.domain.runs import RunViews, run_status
+from peakwatch.domain.side_records import SideRecords
 from peakwatch.domain.steps import steps_from_records
 from peakwatch.secrets import redact, redact_text
 from peakwatch.settings import Settings
@@ -22,7 +25,7 @@ from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.jsonl_files import TailCache
 from peakwatch.sources.paths import is_valid_id
 from peakwatch.sources.problems import Problem
-from peakwatch.sources.run_events import read_tail
+from peakwatch.sources.run_events import EventsFile, read_tail
 from peakwatch.sources.runs_index import META_NAME, RunFolder, RunList, RunsIndex
 
 RUN_ALERTS_SCAN = 200  # lines from the end of a run's alerts.jsonl read for the alert list
@@ -49,6 +52,9 @@ class Runs:
         self._alert_files: TailCache[RunAlert] = TailCache(RunAlert)
         self._open_and_settled = OpenAndSettled(0, [], {})
         self._views = RunViews()
+        self.side = SideRecords(
+            settings.ai_events_path, settings.execution_dir, settings.index_max_age_seconds
+        )
 
     def refresh_run(self, run_id: str) -> RunFolder | None:
         """One run brought up to date (a few `stat` calls), or None when there is none."""
@@ -78,6 +84,11 @@ class Runs:
             status=status,
             limit=limit,
         )
+
+    def all_runs(self) -> RunList:
+        """Every listed run (the index refreshed when older than its max age)."""
+        self._refresh()
+        return self.index.runs()
 
     def listing_version(self, as_of: datetime) -> tuple[int, tuple[str, ...]]:
         """What `listing` at `as_of` depends on: the run list's generation and the statuses
@@ -124,15 +135,82 @@ class Runs:
             view = RunTotals().view()
             view["problems"] = []
             return view
-        self._forget_gone_runs()
-        ledger = self._ledgers.get(run.run_id)
-        if ledger is None or ledger.events.path != run.events.path:
-            ledger = RunLedger(run.events)
-            self._ledgers[run.run_id] = ledger
-        totals = ledger.update(run.events, max_bytes)
+        totals = self._ledger_of(run, run.events).update(run.events, max_bytes)
         view = totals.view()
         view["problems"] = [p.as_dict() for p in totals.problems]
         return view
+
+    def _ledger_of(self, run: RunFolder, events: EventsFile) -> RunLedger:
+        """The run's ledger, a new one when the run has another events file than before."""
+        self._forget_gone_runs()
+        ledger = self._ledgers.get(run.run_id)
+        if ledger is None or ledger.events.path != events.path:
+            ledger = RunLedger(events, self.side, run.run_id)
+            self._ledgers[run.run_id] = ledger
+        return ledger
+
+    def followed(self, run_id: str, *, catch_up: bool = True) -> tuple[RunFolder, RunLedger] | None:
+        """A run and its ledger caught up with its files (side files at most every
+        `index_max_age_seconds`, unless `catch_up` is false); None when there is no such run."""
+        run = self.find(run_id)
+        if run is None:
+            return None
+        if catch_up:
+            self.side.catch_up()
+        events = run.events
+        if events is None:  # decisions may still come from the side files
+            label = f"{run.label}/events.jsonl"
+            events = EventsFile(run.path / "events.jsonl", "jsonl", FileKey(0, 0, 0), label)
+        ledger = self._ledger_of(run, events)
+        ledger.update(events)
+        return run, ledger
+
+    def decisions(
+        self,
+        run_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+    ) -> dict[str, Any] | None:
+        """A run's decisions newest first (`next_cursor` pages on), filtered by action and
+        outcome (win, loss, flat, open). None: no such run; ValueError: a bad cursor or outcome.
+        """
+        found = self.followed(run_id)
+        if found is None:
+            return None
+        run, ledger = found
+        return run_decisions.decisions_answer(
+            ledger, run, limit=limit, cursor=cursor, action=action, outcome=outcome
+        )
+
+    def decision(self, run_id: str, decision_id: str) -> dict[str, Any] | None:
+        """One decision with its trace, outcome and previous/next ids; None when not found."""
+        found = self.followed(run_id)
+        if found is None:
+            return None
+        return run_decisions.decision_answer(found[1], found[0], decision_id)
+
+    def scorecard(self, run_id: str) -> dict[str, Any] | None:
+        """The run's AI scorecard; None when there is no such run."""
+        found = self.followed(run_id)
+        if found is None:
+            return None
+        return run_decisions.scorecard_answer(found[1], found[0])
+
+    def trades(
+        self, run_id: str, *, state: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any] | None:
+        """The run's trades newest first (state open or closed), PnL per symbol and per day.
+
+        None: no such run; ValueError: a bad state or cursor.
+        """
+        found = self.followed(run_id)
+        if found is None:
+            return None
+        run, ledger = found
+        return run_decisions.trades_answer(ledger, run, state=state, limit=limit, cursor=cursor)
 
     def _forget_gone_runs(self) -> None:
         """Drop the ledgers of runs the index no longer lists; once per run list."""
@@ -240,6 +318,7 @@ class Runs:
         found = list(self._alert_files.problems())
         for ledger in list(self._ledgers.values()):
             found.extend(ledger.totals.problems)
+            found.extend(ledger.decisions.problems)
         return found
 
 

@@ -1,8 +1,9 @@
 """One app's view of the data roots: the indexes and the domain objects the web layer asks.
 
 Routes use the object of their concern (`workspace.runs`, `.sessions`, `.activity`,
-`.alerts`, `.health`) from worker threads; none of them opens a file itself. Each
-answer's cost depends on what it returns, refreshed cheaply from `stat`.
+`.alerts`, `.health`, `.ai` for scorecards and trades across runs) from worker threads;
+none of them opens a file itself. Each answer's cost depends on what it returns, refreshed
+cheaply from `stat`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, StoreAlert
 from peakwatch.domain.activity_feed import Activity
+from peakwatch.domain.ai_scorecard import AiScorecard
 from peakwatch.domain.alert_board import Alerts
 from peakwatch.domain.health import Health
 from peakwatch.domain.pacing import PacedRefresh
@@ -43,6 +45,7 @@ class Workspace:
         execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         store: TailCache[StoreAlert] = TailCache(StoreAlert)
         self.runs = Runs(settings, self.run_index, self.refresh)
+        self.ai = AiScorecard(self.runs)
         self.sessions = Sessions(settings, self.session_index, self.refresh, self.runs.last_event)
         self.activity = Activity(settings, self.run_index, self.refresh, ai_events, execution)
         self.health = Health(
