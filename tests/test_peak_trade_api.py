@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,15 @@ from artifacts import (
     iso,
     native_bar_events,
     native_event,
+    session_record,
     step_rows,
     write_csv_events,
     write_jsonl,
     write_meta,
     write_parquet_events,
+    write_session,
 )
+from html_audit import audit_html
 from live_server import running_server
 from peakwatch.settings import Settings
 from web_helpers import sse_messages, wait_until
@@ -397,3 +400,105 @@ def test_streams_share_the_live_stream_caps(settings: Settings, live_run: tuple[
             assert second.status_code == 429
             assert second.headers["retry-after"]
             assert httpx.get(f"{base}/api/stream", timeout=5).status_code == 429
+
+
+# -- the sessions registry, the snapshot and the home page's sessions filter ----------------
+
+
+@pytest.fixture
+def registry(roots: Path) -> Path:
+    folder = roots / "reports" / "experiments" / "live_sessions"
+    write_session(
+        folder,
+        session_record(
+            "s_failed",
+            status="failed",
+            mode="shadow",
+            error="Connection timeout\nat exchange (api_key=SHOULD_NOT_LEAK)",
+            metrics={"realized_pnl": -30.0, "max_drawdown": -0.04},
+        ),
+    )
+    write_session(
+        folder,
+        session_record(
+            "s_done",
+            started=T0 + timedelta(hours=1),
+            metrics={"realized_pnl": 100.0, "max_drawdown": -0.02},
+        ),
+    )
+    write_session(
+        folder,
+        session_record(
+            "s_other", started=T0 + timedelta(hours=2), mode="testnet", metrics={"x": 1}
+        ),
+    )
+    return folder
+
+
+def test_failed_sessions_carry_their_error_as_notes(client: TestClient, registry: Path) -> None:
+    sessions = {s["session_id"]: s for s in client.get("/api/live_sessions").json()}
+    failed = sessions["s_failed"]
+    assert failed["notes"] == failed["error"]
+    assert failed["notes"].startswith("Connection timeout at exchange")
+    assert "SHOULD_NOT_LEAK" not in failed["notes"] and "\n" not in failed["notes"]
+    assert sessions["s_done"]["error"] is None and sessions["s_done"]["notes"] == "note"
+
+
+def test_stats_add_total_pnl_and_average_drawdown(client: TestClient, registry: Path) -> None:
+    stats = client.get("/api/live_sessions/stats").json()
+    assert stats["total_sessions"] == 3
+    assert stats["total_pnl"] == 70.0 == stats["total_realized_pnl"]
+    assert stats["avg_drawdown"] == pytest.approx(-0.03)  # of the two that report one
+    assert stats["by_mode"] == {"paper": 1, "shadow": 1, "testnet": 1}
+
+
+def test_empty_registry_stats(client: TestClient) -> None:
+    stats = client.get("/api/live_sessions/stats").json()
+    assert stats["total_pnl"] == 0.0 and stats["avg_drawdown"] == 0.0
+
+
+def test_session_detail_has_peak_trades_top_level_fields(
+    client: TestClient, registry: Path
+) -> None:
+    detail = client.get("/api/live_sessions/s_failed").json()
+    assert detail["run_type"] == "live_session_shadow"
+    assert detail["env_name"] == "kraken_testnet" and detail["symbol"] == "BTC/EUR"
+    assert detail["config"]["strategy_name"] == "ma_crossover"
+    assert detail["metrics"] == {"realized_pnl": -30.0, "max_drawdown": -0.04}
+    assert detail["cli_args"][:2] == ["--mode", "shadow"]
+    assert "SHOULD_NOT_LEAK" not in str(detail["cli_args"])
+    assert detail["created_at"] == "2026-01-01T12:00:00Z"
+    assert detail["record"]["session_id"] == "s_failed"  # the whole record is still there
+    assert detail["notes"].startswith("Connection timeout")
+
+
+@pytest.mark.parametrize("kind", ["json", "html"])
+def test_snapshots_are_never_cached(client: TestClient, kind: str) -> None:
+    response = client.get(f"/api/live/status/snapshot.{kind}")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+
+
+def session_ids_on_home(text: str) -> list[str]:
+    links = audit_html(text).links
+    return [link.removeprefix("/sessions/") for link in links if link.startswith("/sessions/")]
+
+
+def test_home_filters_its_sessions_server_side(client: TestClient, registry: Path) -> None:
+    every = client.get("/")
+    assert every.status_code == 200
+    assert set(session_ids_on_home(every.text)) == {"s_failed", "s_done", "s_other"}
+    failed = client.get("/?status=failed")
+    page = audit_html(failed.text)
+    assert not page.inline_scripts and not page.handlers
+    assert set(session_ids_on_home(failed.text)) == {"s_failed"}
+    assert '<option value="failed" selected>' in failed.text
+    assert "/api/live_sessions?limit=50&amp;status=failed" in failed.text
+    paper = client.get("/?mode=testnet&status=completed")
+    assert set(session_ids_on_home(paper.text)) == {"s_other"}
+    assert "Clear the filter" in paper.text
+    none = client.get("/?mode=live")
+    assert session_ids_on_home(none.text) == [] and "No session matches" in none.text
+    ignored = client.get("/?mode=%3Cscript%3E&status=exploded")
+    assert ignored.status_code == 200 and "<script>" not in ignored.text.split("</head>")[1]
+    assert set(session_ids_on_home(ignored.text)) == {"s_failed", "s_done", "s_other"}

@@ -11,13 +11,15 @@ from typing import Any
 from peakwatch.contract.models import SessionRecord
 from peakwatch.contract.values import format_utc, to_int
 from peakwatch.domain.steps import to_finite_or_none
-from peakwatch.secrets import redact
+from peakwatch.secrets import redact, redact_text
 from peakwatch.sources.sessions_index import SessionFile
 
 RISK_STATUS_BY_SEVERITY = {"ok": "green", "warning": "yellow", "breach": "red"}
 FINAL_STATUSES = ("completed", "failed", "aborted")
 
 RunLastEvent = Callable[[str], datetime | None]
+ERROR_TEXT_MAX = 2000
+DETAIL_FIELDS = ("run_type", "env_name", "symbol", "config", "metrics", "cli_args", "created_at")
 
 
 def last_sign_of_life(
@@ -75,7 +77,8 @@ def session_view(
         "is_live_warning": (record.mode or "").lower() == "live",
         "risk_status": _risk_status(metrics, severity),
         "risk_severity": severity,
-        "notes": _text(record.config.get("notes")),
+        "notes": _error_text(record) or _text(record.config.get("notes")),
+        "error": _error_text(record),
         "last_seen_at": format_utc(seen),
         "last_seen_source": seen_source,
     }
@@ -88,9 +91,19 @@ def session_detail(
     record = file.record
     assert record is not None
     view = session_view(file, as_of, ttl_seconds, run_last_event)
-    view["record"] = _record_view(file)
+    redacted = _record_view(file)
+    view["record"] = redacted
     view["file"] = file.name
+    for name in DETAIL_FIELDS:  # Peak_Trade's detail view has these at the top level
+        view[name] = redacted.get(name)
     return view
+
+
+def _error_text(record: SessionRecord) -> str | None:
+    """A failed session's error as one line (secrets redacted), or None."""
+    if not record.error:
+        return None
+    return " ".join(redact_text(record.error).split())[:ERROR_TEXT_MAX] or None
 
 
 def _record_view(file: SessionFile) -> dict[str, Any]:
@@ -136,6 +149,7 @@ class RegistryTotals:
     realized: float
     unreadable: int
     started: list[SessionFile]
+    drawdowns: tuple[float, int] = (0.0, 0)  # sum and count of the finite max_drawdown values
 
 
 def registry_totals(files: list[SessionFile]) -> RegistryTotals:
@@ -145,6 +159,7 @@ def registry_totals(files: list[SessionFile]) -> RegistryTotals:
     started: list[SessionFile] = []
     realized = 0.0
     unreadable = 0
+    drawdown_sum, drawdown_count = 0.0, 0
     for file in files:
         record = file.record
         if record is None:
@@ -157,7 +172,12 @@ def registry_totals(files: list[SessionFile]) -> RegistryTotals:
             by_status[status] += 1
         by_mode[(record.mode or "unknown").lower()] += 1
         realized += to_finite_or_none(record.metrics.get("realized_pnl")) or 0.0
-    return RegistryTotals(by_status, by_mode, realized, unreadable, started)
+        drawdown = to_finite_or_none(record.metrics.get("max_drawdown"))
+        if drawdown is not None:
+            drawdown_sum += drawdown
+            drawdown_count += 1
+    drawdowns = (drawdown_sum, drawdown_count)
+    return RegistryTotals(by_status, by_mode, realized, unreadable, started, drawdowns)
 
 
 def session_stats(
@@ -172,6 +192,7 @@ def session_stats(
         by_status[session_status(file, as_of, ttl_seconds, run_last_event)] += 1
     by_mode = totals.by_mode
     readable = sum(by_status.values())
+    drawdown_sum, drawdown_count = totals.drawdowns
     return {
         "total_sessions": readable,
         "unreadable_files": totals.unreadable,
@@ -180,6 +201,8 @@ def session_stats(
         "active_sessions": by_status.get("started", 0),
         "stale_sessions": by_status.get("stale", 0),
         "total_realized_pnl": round(totals.realized, 10),
+        "total_pnl": round(totals.realized, 10),
+        "avg_drawdown": round(drawdown_sum / drawdown_count, 10) if drawdown_count else 0.0,
         "live_sessions": by_mode.get("live", 0),
     }
 

@@ -14,6 +14,7 @@ from peakwatch.web.responses import json_bytes
 from peakwatch.web.snapshot_html import render_snapshot_html
 
 router = APIRouter(prefix="/api")
+NO_STORE = {"Cache-Control": "no-store"}  # a snapshot is of this moment: never from a cache
 
 # The standalone snapshot carries its CSS inline (it must open offline) and no script at all.
 SNAPSHOT_CSP = (
@@ -39,7 +40,7 @@ async def snapshot_json(request: Request, as_of: AsOf = None) -> Response:
     if moment is None:
         return invalid_as_of()
     body = await run_in_threadpool(build_snapshot, workspace_of(request), moment)
-    return Response(json_bytes(body), media_type="application/json")
+    return Response(json_bytes(body), media_type="application/json", headers=NO_STORE)
 
 
 @router.get(
@@ -58,7 +59,7 @@ async def snapshot_html(request: Request, as_of: AsOf = None) -> Response:
     return Response(
         render_snapshot_html(body),
         media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": SNAPSHOT_CSP},
+        headers={"Content-Security-Policy": SNAPSHOT_CSP, **NO_STORE},
     )
 
 

@@ -108,16 +108,29 @@ def _last_event_id(request: Request) -> str | None:
     return broadcaster.feed.last_event_id if broadcaster is not None else None
 
 
+SESSION_MODES = ("shadow", "testnet", "paper", "live")
+SESSION_STATUSES = ("started", "stale", "completed", "failed", "aborted")
+
+
 @router.get("/")
-async def home(request: Request, run: Text = None) -> Response:
-    """The operator home, or the runs dashboard when the server runs runs-first."""
+async def home(
+    request: Request, run: Text = None, mode: Text = None, status: Text = None
+) -> Response:
+    """The operator home (its sessions filtered by `mode` and `status`, as Peak_Trade's home
+    is), or the runs dashboard when the server runs runs-first."""
     if settings_of(request).home == "runs":
         return await runs_dashboard(request, run)
-    data = await run_in_threadpool(views.home, workspace_of(request), as_of_now())
+    mode = mode if mode in SESSION_MODES else None
+    status = status if status in SESSION_STATUSES else None
+    workspace = workspace_of(request)
+    data = await run_in_threadpool(views.home, workspace, as_of_now(), mode, status)
+    data["session_filter"] = {"mode": mode, "status": status}
+    data["session_modes"], data["session_statuses"] = SESSION_MODES, SESSION_STATUSES
+    session_query = {"limit": "50", **{k: v for k, v in (("mode", mode), ("status", status)) if v}}
     twins = [
         ("Status snapshot (JSON)", "/api/live/status/snapshot.json"),
         ("Status snapshot (HTML)", "/api/live/status/snapshot.html"),
-        ("Sessions", "/api/live_sessions?limit=50"),
+        ("Sessions", f"/api/live_sessions?{urlencode(session_query)}"),
         ("Runs", f"/runs?limit={views.HOME_ROWS}"),
     ]
     context = page_context(request, title="Operator home", nav="home", twins=twins, stream={})

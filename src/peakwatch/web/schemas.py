@@ -119,6 +119,7 @@ class SessionView(Shape):
     risk_status: str
     risk_severity: str
     notes: str | None
+    error: str | None
     registry_status: str | None
     last_seen_at: str | None
     last_seen_source: str | None
@@ -129,6 +130,13 @@ class SessionDetail(SessionView):
 
     file: str
     record: dict[str, Any]
+    run_type: str | None
+    env_name: str | None
+    symbol: str | None
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    cli_args: list[Any]
+    created_at: str | None
 
 
 class SessionStats(Shape):
@@ -139,6 +147,8 @@ class SessionStats(Shape):
     active_sessions: int
     stale_sessions: int
     total_realized_pnl: float
+    total_pnl: float
+    avg_drawdown: float
     live_sessions: int
     problems: list[ArtifactProblem]
 

@@ -196,10 +196,12 @@ def alert_rows(workspace: Workspace, as_of: datetime, query: AlertQuery, limit: 
     return select_alerts(workspace.alerts.everything(as_of), query, limit)
 
 
-def home(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
-    """The operator home: status summary, sessions, runs, activity and alerts."""
+def home(
+    workspace: Workspace, as_of: datetime, mode: str | None = None, status: str | None = None
+) -> dict[str, Any]:
+    """The operator home: status summary, sessions (filtered), runs, activity and alerts."""
     runs = workspace.runs.listing(as_of)
-    sessions = workspace.sessions.listing(as_of, limit=HOME_SHORT_ROWS, mode=None, status=None)
+    sessions = workspace.sessions.listing(as_of, limit=HOME_SHORT_ROWS, mode=mode, status=status)
     stats = workspace.sessions.stats(as_of)
     page = workspace.activity.page(ActivityFilter(), limit=HOME_ROWS, before=None)
     health = workspace.health.report()
