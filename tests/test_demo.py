@@ -123,7 +123,8 @@ def test_native_events_are_complete_and_typed(demo_out: tuple[Path, str]) -> Non
     assert statuses["blocked"] == len(blocked) and statuses["submitted"] > 0
     fills = [e["data"] for e in every if e["kind"] == "fill"]
     assert len(fills) == statuses["submitted"]
-    assert all(set(fill) == {"order_id", "side", "qty", "price", "fee"} for fill in fills)
+    fill_keys = {"order_id", "side", "qty", "price", "fee", "decision_id"}
+    assert all(set(fill) == fill_keys for fill in fills)
     assert all(fill["fee"] > 0 for fill in fills)
     positions = [e["data"] for e in every if e["kind"] == "position"]
     assert len(positions) == 3 * 60  # one end-of-bar mark per bar for three slots
@@ -134,7 +135,24 @@ def test_native_events_are_complete_and_typed(demo_out: tuple[Path, str]) -> Non
         "equity",
         "realized_pnl",
         "unrealized_pnl",
+        "decision_id",
     }
+
+
+def test_every_decision_has_an_id_that_the_events_after_it_carry(
+    demo_out: tuple[Path, str],
+) -> None:
+    out, _ = demo_out
+    ai = lines(out / "logs" / "ai" / "ai_events.jsonl")
+    ai_ids = {(event["run_id"], event["decision_id"]) for event in ai}
+    for run_id, events in native_events(out).items():
+        current = None
+        for event in events:
+            if event["kind"] == "decision":
+                current = event["data"]["decision_id"]
+                assert current == f"d-{event['seq']}" and (run_id, current) in ai_ids
+            elif event["kind"] in ("risk", "order", "fill", "position"):
+                assert event["data"]["decision_id"] == current
 
 
 def test_one_run_goes_stale_and_the_others_finish(demo_out: tuple[Path, str]) -> None:

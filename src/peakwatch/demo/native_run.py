@@ -1,4 +1,8 @@
-"""A demo run in the native format: events.jsonl, a session record, AI events and telemetry."""
+"""A demo run in the native format: events.jsonl, a session record, AI events and telemetry.
+
+Every bar's decision gets a decision_id from the producer SDK, and the risk check, order,
+fill and position that follow it (and its AI events line) carry that id.
+"""
 
 from __future__ import annotations
 
@@ -106,20 +110,17 @@ class NativeRun:
             f"Signal {label}{changed}: {reading.reason}",
             {"signal": reading.signal, "changed": reading.changed, "reason": reading.reason},
         )
-        self._event(
-            "decision",
-            decision.rationale,
-            {
-                "action": decision.action,
-                "confidence": decision.confidence,
-                "rationale": decision.rationale,
-                "symbol": symbol,
-                "signal": reading.signal,
-            },
+        decision_id = self.writer.decision(
+            decision.action,
+            confidence=decision.confidence,
+            rationale=decision.rationale,
+            ts=self.clock(),
+            symbol=symbol,
+            signal=reading.signal,
         )
-        self._write_order(step)
-        self._write_ai_event(step)
-        self._write_position(step)
+        self._write_order(step, decision_id)
+        self._write_ai_event(step, decision_id)
+        self._write_position(step, decision_id)
         for alert in step.alerts:
             self.writer.alert(alert.rule_id, alert.severity, alert.message, ts=self.clock())
             self.shared.alert_store.write(
@@ -137,7 +138,7 @@ class NativeRun:
         if step.index % 5 == 0:
             self.session.heartbeat(self.metrics(step), ts=self.clock())
 
-    def _write_order(self, step: Step) -> None:
+    def _write_order(self, step: Step, decision_id: str) -> None:
         reasons, order, fill = step.risk_reasons, step.order, step.fill
         if reasons is None or order is None:
             return
@@ -145,19 +146,29 @@ class NativeRun:
         allowed = not reasons
         self._telemetry("gate", {"allowed": allowed, "reasons": reasons})
         if allowed:
-            self._event("risk", f"Risk check passed for {what}", {"allowed": True, "reasons": []})
+            msg = f"Risk check passed for {what}"
         else:
             msg = f"Risk blocked {what}: {'; '.join(reasons)}"
-            self._event("risk", msg, {"allowed": False, "reasons": reasons}, level="warning")
+        self.writer.risk(allowed, reasons, decision_id=decision_id, msg=msg, ts=self.clock())
         self._telemetry("intent", {key: order[key] for key in ("order_id", "side", "qty", "price")})
         status = order["status"]
         data = {key: order[key] for key in ("order_id", "side", "qty", "price", "status")}
         msg = f"Order {order['order_id']} {what} @ {order['price']:,.2f} {status}"
+        extra = {}
         if status == "rejected":
             msg += f": {order['reason']}"
-            data["reason"] = order["reason"]
-        level = "info" if status == "submitted" else "warning"
-        self._event("order", msg, data, level=level)
+            data["reason"] = extra["reason"] = order["reason"]
+        self.writer.order(
+            order["order_id"],
+            order["side"],
+            order["qty"],
+            order["price"],
+            status=status,
+            decision_id=decision_id,
+            msg=msg,
+            ts=self.clock(),
+            **extra,
+        )
         if status != "blocked":
             self._telemetry("order", data)
         if status == "rejected":
@@ -167,10 +178,19 @@ class NativeRun:
                 f"Filled {fill['order_id']} {what} @ {fill['price']:,.2f}, "
                 f"fee {fill['fee']:.4f} EUR"
             )
-            self._event("fill", msg, dict(fill))
+            self.writer.fill(
+                fill["order_id"],
+                fill["side"],
+                fill["qty"],
+                fill["price"],
+                fill["fee"],
+                decision_id=decision_id,
+                msg=msg,
+                ts=self.clock(),
+            )
             self._telemetry("fill", dict(fill))
 
-    def _write_ai_event(self, step: Step) -> None:
+    def _write_ai_event(self, step: Step, decision_id: str) -> None:
         decision, order = step.decision, step.order
         if order is None:
             verdict, reason = "noop", "no_signal" if step.position == 0 else "holding"
@@ -189,25 +209,28 @@ class NativeRun:
             action="submit" if verdict == "accept" else "none",
             confidence=decision.confidence,
             rationale=decision.rationale,
+            decision_id=decision_id,
             ts=self.clock(),
         )
 
-    def _write_position(self, step: Step) -> None:
+    def _write_position(self, step: Step, decision_id: str) -> None:
         side = "flat" if step.position == 0 else ("long" if step.position > 0 else "short")
         size = f" {abs(step.position):g} {self.trader.asset}" if step.position else ""
         msg = (
             f"{self.plan.symbol} {side}{size}; equity {step.equity:,.2f} EUR "
             f"(realized {step.realized_pnl:+,.2f}, unrealized {step.unrealized_pnl:+,.2f})"
         )
-        data = {
-            "symbol": self.plan.symbol,
-            "position_size": step.position,
-            "cash": step.cash,
-            "equity": step.equity,
-            "realized_pnl": step.realized_pnl,
-            "unrealized_pnl": step.unrealized_pnl,
-        }
-        self._event("position", msg, data)
+        self.writer.position(
+            step.position,
+            step.equity,
+            symbol=self.plan.symbol,
+            cash=step.cash,
+            realized_pnl=step.realized_pnl,
+            unrealized_pnl=step.unrealized_pnl,
+            decision_id=decision_id,
+            msg=msg,
+            ts=self.clock(),
+        )
 
     def metrics(self, step: Step | None = None) -> dict[str, Any]:
         """Session metrics in the Peak_Trade registry shape."""

@@ -82,6 +82,7 @@ class Demo:
             base_volume=plan.base_volume,
             lookback=plan.lookback,
             start_balance=START_BALANCE,
+            judgement=random.Random(f"peakwatch-demo:{self.seed}:judgement:{plan.number}"),
         )
 
     def tick(self, ts: datetime) -> None:

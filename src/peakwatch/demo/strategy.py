@@ -1,5 +1,5 @@
-"""The simulated AI trader: a momentum signal, a decision with a rationale, risk limits, and a
-paper account that fills orders with fees.
+"""The simulated AI trader: a momentum signal, a decision with a rationale and a confidence,
+risk limits, and a paper account that fills orders with fees.
 """
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ import math
 import random
 import statistics
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from peakwatch.demo.market import Bar, Market
 
 FEE_RATE = 0.001  # 10 bps taker fee
 SLIPPAGE = 0.0002  # 2 bps against us
+REJECT_RATE = 0.12  # orders the paper exchange rejects (rate limits, post-only crossing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,21 @@ def _conf(value: float) -> float:
     return round(min(0.99, max(0.05, value)), 2)
 
 
+JUDGEMENT_LEAN = 0.1  # how far the confidence leans toward the decision's outcome
+JUDGEMENT_NOISE = 0.2  # and how noisily: better than chance, far from sure
+
+
+def judged(decision: Decision, outcome: float, rng: random.Random) -> Decision:
+    """The decision with the model's confidence: it leans toward how the decision scores
+    (equity up or down by the next decision) but with noise, so it is informative yet
+    imperfectly calibrated. A decision that changes nothing keeps the strategy's confidence.
+    """
+    if abs(outcome) < 1e-9:
+        return decision
+    lean = JUDGEMENT_LEAN if outcome > 0 else -JUDGEMENT_LEAN
+    return replace(decision, confidence=_conf(0.55 + lean + rng.gauss(0.0, JUDGEMENT_NOISE)))
+
+
 @dataclass(frozen=True, slots=True)
 class RiskLimits:
     """Limits checked before an order that adds exposure (closing is always allowed)."""
@@ -259,8 +275,11 @@ class Trader:
         base_volume: float,
         lookback: int,
         start_balance: float,
+        judgement: random.Random | None = None,
     ) -> None:
         self.rng = rng
+        self.judgement = judgement or random.Random(f"judgement:{run_number}")
+        self.last_equity = start_balance
         self.run_number = run_number
         self.symbol = symbol
         self.asset = symbol.split("/")[0]
@@ -325,7 +344,7 @@ class Trader:
                         f"Risk blocked {decision.side} {decision.qty:g} {self.asset}: {reasons[0]}"
                     )
                     alerts.append(Alert("risk_blocked", "warning", "RISK", text))
-            elif self.rng.random() < 0.06:
+            elif self.rng.random() < REJECT_RATE:
                 self.rejected += 1
                 account.orders += 1
                 why = self.rng.choice(["exchange rate limit (HTTP 429)", "post-only would cross"])
@@ -345,6 +364,8 @@ class Trader:
                     text = f"Trade closed at {loss:+,.2f} EUR on {self.symbol}"
                     alerts.append(Alert("large_loss_abs", "warning", "RISK", text))
         equity, unrealized, drawdown = account.mark(bar.close)
+        decision = judged(decision, equity - self.last_equity, self.judgement)
+        self.last_equity = equity
         if drawdown < -0.6 * self.limits.max_drawdown and not self._throttled("drawdown", 30):
             text = (
                 f"Drawdown {drawdown:.2%} on {self.symbol} (limit -{self.limits.max_drawdown:.1%})"
