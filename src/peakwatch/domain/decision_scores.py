@@ -101,13 +101,22 @@ class DecisionScores:
         self._swap(decision, Contribution(decision.facts(), closed, pnl))
 
     def _swap(self, decision: Decision, new: Contribution) -> None:
+        """Replace what a decision adds to its tally. When its outcome part stays the same,
+        only the counts change: the float sums of outcomes are then never taken back and
+        added again, so folding in chunks gives exactly the sums of one read."""
         old = decision.contribution
         self.version += 1
         if old == new:
             return
-        if old is not None:
+        if old is not None and _same_outcome(old, new):
+            tally = self._tally(new.facts.key)
+            tally.add_facts(old.facts, -1)
+            tally.add_facts(new.facts)
+        elif old is not None:
             self._tally(old.facts.key).add(old, -1)
-        self._tally(new.facts.key).add(new)
+            self._tally(new.facts.key).add(new)
+        else:
+            self._tally(new.facts.key).add(new)
         decision.contribution = new
 
     def _tally(self, key: GroupKey) -> Tally:
@@ -124,3 +133,13 @@ class DecisionScores:
             assert decision is not None
             found.append((decision, self.index.get(position + 1)))
         return found
+
+
+def _same_outcome(old: Contribution, new: Contribution) -> bool:
+    """Whether two contributions add the same outcome sums to the same tally."""
+    return (
+        old.facts.key == new.facts.key
+        and old.closed == new.closed
+        and old.pnl == new.pnl
+        and old.facts.confidence == new.facts.confidence
+    )
