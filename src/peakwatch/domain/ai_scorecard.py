@@ -43,6 +43,8 @@ class AiScorecard:
         for run, ledger in self._followed():
             strategy, symbol = run_defaults(run)
             for (component, own_symbol), tally in tallies_answer(ledger).items():
+                if not tally.decisions:  # a group its decisions have all left
+                    continue
                 name = {
                     "component": component or strategy,
                     "strategy": strategy,
