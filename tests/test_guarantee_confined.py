@@ -43,6 +43,7 @@ ROOT_NAMING = {
     "/api/execution/runs/{run_id}": ("root", "filename"),
     "/api/execution/runs/{run_id}/events": ("root", "filename"),
     "/api/live/sessions": ("base_dir",),
+    "/watch/execution": ("root", "filename"),
 }
 
 

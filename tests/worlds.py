@@ -49,6 +49,7 @@ ID_ROUTES = (
     "/api/v0/runs/{id}",
     "/api/v0/runs/{id}/equity",
     "/api/v0/runs/{id}/events",
+    "/watch/runs/{id}",
 )
 
 
@@ -366,6 +367,14 @@ def xss_pages(ids: dict[str, str]) -> list[str]:
         "/api/live/status/snapshot.html",
         f"/dashboard/runs/{quote(XSS, safe='')}",
         f"/sessions/{quote(XSS + 'missing', safe='')}",
+        "/watch",
+        f"/watch/runs/{run}",
+        "/watch/runs/xss-csv",
+        "/watch/execution",
+        "/execution_watch",
+        "/live/alerts",
+        f"/live/alerts?session_id={session}",
+        f"/?status=failed&mode={quote(XSS, safe='')}",
     ]
 
 

@@ -26,6 +26,7 @@ from peakwatch.web import (
     api_v1,
     metrics,
     pages,
+    pages_watch,
     stream,
 )
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.include_router(metrics.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    app.include_router(pages_watch.router)
     app.mount("/static", StaticFiles(packages=[("peakwatch.web", "static")]), name="static")
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
