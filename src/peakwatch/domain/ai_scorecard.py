@@ -98,7 +98,7 @@ class AiScorecard:
                         continue
                     if symbol is not None and (trade.symbol or default) != symbol:
                         continue
-                    view = trade.view(book.marks.get(trade.symbol), default)
+                    view = trade.view(book.marks.get(trade.symbol), default, book.last_time)
                     found.append({"run_id": run.run_id, **view})
                     kept += 1
         found.sort(key=lambda row: (row["entry_time"], row["run_id"], row["trade_id"]))

@@ -63,9 +63,12 @@ class Trade:
             pnl += remaining * (mark - self.entry_price) * self.direction
         return pnl
 
-    def view(self, mark: float | None, symbol: str | None) -> dict[str, Any]:
-        """JSON-ready, with the run's symbol for a trade that names none."""
-        end = self.exit_time or self.last_time or self.entry_time
+    def view(
+        self, mark: float | None, symbol: str | None, until: datetime | None = None
+    ) -> dict[str, Any]:
+        """JSON-ready, with the run's symbol for a trade that names none; an open trade's
+        duration runs to `until` (the run's latest record)."""
+        end = self.exit_time or until or self.last_time or self.entry_time
         return {
             "trade_id": self.trade_id,
             "symbol": self.symbol or symbol,
@@ -122,6 +125,7 @@ class TradeBook:
     by_day: dict[str, PnlSums] = field(default_factory=dict)
     marks: dict[str | None, float] = field(default_factory=dict)  # last price per symbol
     version: int = 0
+    last_time: datetime | None = None  # the latest record folded
     _open: dict[str | None, Trade] = field(default_factory=dict)
     _position: dict[str | None, float] = field(default_factory=dict)
     _symbol: str | None = None  # the symbol native events last named
@@ -133,6 +137,7 @@ class TradeBook:
     def add_event(self, event: RunEvent, decision_id: str | None) -> None:
         """Fold one native event: prices from market and fill events, fills, positions."""
         data = event.data
+        self.last_time = event.ts
         symbol = text_of(data.get("symbol"))
         if symbol is not None:
             self._symbol = symbol
@@ -160,6 +165,7 @@ class TradeBook:
     def add_row(self, row: StepRow, decision_id: str | None) -> None:
         """Fold one Peak_Trade step row: its price, and its position size."""
         ts = row.ts_event or row.ts_bar
+        self.last_time = ts or self.last_time
         price = row.price if row.price is not None else row.close
         if price is not None:
             self.marks[None] = price
@@ -268,7 +274,7 @@ def trade_views(
     found: list[dict[str, Any]] = []
     if candidates is not None:  # at most one per symbol: no need to walk the list
         chosen = sorted((t for t in candidates if t.number <= end), key=lambda t: -t.number)
-        views = [t.view(book.marks.get(t.symbol), symbol) for t in chosen[:limit]]
+        views = [t.view(book.marks.get(t.symbol), symbol, book.last_time) for t in chosen[:limit]]
         more = len(chosen) > limit
         return views, f"t-{chosen[limit - 1].number}" if more and limit else None
     for index in range(end - 1, -1, -1):
@@ -277,7 +283,7 @@ def trade_views(
             continue
         if len(found) >= limit:
             return found, f"t-{trade.number + 1}"
-        found.append(trade.view(book.marks.get(trade.symbol), symbol))
+        found.append(trade.view(book.marks.get(trade.symbol), symbol, book.last_time))
     return found, None
 
 
