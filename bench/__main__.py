@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import hostile, indexes, limits, memory, snapshot, stream, tail, throughput
+from bench import decisions, hostile, indexes, limits, memory, snapshot, stream, tail, throughput
 from bench.harness import FULL, SMALL, Report, has_route, peakwatch
 
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work / "hostile")
         limits.page_cache(work, sizes, report)
         limits.round_trip(sizes, report)
+        decisions.run(work, sizes, report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\npeakwatch bench ({sizes.name}), {machine()}, {time.perf_counter() - started:.0f} s")

@@ -110,6 +110,7 @@ def decision_detail(book: DecisionBook, decision_id: str) -> dict[str, Any] | No
 
 def current_tallies(book: DecisionBook) -> dict[GroupKey, Tally]:
     """The tallies with the decisions not settled yet scored as the run stands now."""
+    book.scores.flush()
     tallies = dict(book.scores.tallies)
     copied: set[GroupKey] = set()
     for decision, following in book.scores.pending():

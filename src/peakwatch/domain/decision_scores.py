@@ -25,6 +25,7 @@ class DecisionScores:
         self.tallies: dict[GroupKey, Tally] = {}
         self.version = 0  # changes whenever anything a query shows may have changed
         self._settled = 0  # decisions [0, settled) have their outcome in the tallies
+        self._stale: dict[int, Decision] = {}  # decisions whose trace changed since counted
 
     def attach(self, decision: Decision, item: TraceItem) -> None:
         """Add a trace item to a decision (up to MAX_TRACE; later ones are counted)."""
@@ -33,10 +34,15 @@ class DecisionScores:
             self.version += 1
             return
         decision.trace.append(item)
-        if item.kind in FACT_KINDS:
+        self.version += 1
+        if item.kind in FACT_KINDS:  # counted again when settled or asked for: once, not per item
+            self._stale[id(decision)] = decision
+
+    def flush(self) -> None:
+        """Count again the decisions whose traces changed since they were last counted."""
+        for decision in self._stale.values():
             self.touch(decision)
-        else:
-            self.version += 1
+        self._stale.clear()
 
     def add_step(self, ts: datetime, equity: float | None) -> None:
         """Take a step (in file order) and settle the decisions it settles."""
@@ -86,6 +92,7 @@ class DecisionScores:
         decision = self.index.get(position)
         if decision is None:
             return
+        self._stale.pop(id(decision), None)  # its facts are counted afresh here
         closed, pnl = False, None
         if position < bound:
             following = self.index.get(position + 1)
@@ -109,9 +116,7 @@ class DecisionScores:
         if old == new:
             return
         if old is not None and _same_outcome(old, new):
-            tally = self._tally(new.facts.key)
-            tally.add_facts(old.facts, -1)
-            tally.add_facts(new.facts)
+            self._tally(new.facts.key).replace_facts(old.facts, new.facts)
         elif old is not None:
             self._tally(old.facts.key).add(old, -1)
             self._tally(new.facts.key).add(new)

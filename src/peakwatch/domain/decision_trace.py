@@ -184,19 +184,31 @@ def execution_item(event: ExecutionEvent, link: str) -> TraceItem | None:
     return item
 
 
+NUMBERS = {
+    "order": ("qty", "price"),
+    "intent": ("qty", "price"),
+    "fill": ("qty", "price", "fee"),
+    "position": ("position_size", "equity"),
+}
+
+
 def _fill_fields(item: TraceItem, data: dict[str, Any]) -> None:
-    """Copy the fields a trace shows from an event's data or a telemetry payload."""
-    allowed = data.get("allowed")
-    item.allowed = allowed if isinstance(allowed, bool) else None
-    reasons = data.get("reasons")
-    if isinstance(reasons, list):
-        item.reasons = tuple(str(reason) for reason in reasons)
-    elif text_of(data.get("reason")) and item.kind == "risk":
-        item.reasons = (str(data["reason"]),)
+    """Copy the fields a trace shows of its kind from an event's data or a telemetry payload."""
+    if item.kind == "risk":
+        allowed = data.get("allowed")
+        item.allowed = allowed if isinstance(allowed, bool) else None
+        reasons = data.get("reasons")
+        if isinstance(reasons, list):
+            item.reasons = tuple(str(reason) for reason in reasons)
+        elif text_of(data.get("reason")):
+            item.reasons = (str(data["reason"]),)
+        return
+    for name in NUMBERS.get(item.kind, ()):
+        setattr(item, name, to_finite_or_none(data.get(name)))
+    if item.kind == "position":
+        return
     item.order_id = _id_text(data.get("order_id"))
     item.side = text_of(data.get("side"))
-    for name in ("qty", "price", "fee", "position_size", "equity"):
-        setattr(item, name, to_finite_or_none(data.get(name)))
     item.error = text_of(data.get("error"))
 
 

@@ -151,6 +151,27 @@ class Tally:
         if facts.fill_delay_ms is not None:
             self.fill_delay.add(facts.fill_delay_ms, sign)
 
+    def replace_facts(self, old: Facts, new: Facts) -> None:
+        """Count `new` instead of `old` for one decision, touching only what differs."""
+        if old.action != new.action:
+            self.by_action[old.action] -= 1
+            if not self.by_action[old.action]:
+                del self.by_action[old.action]
+            self.by_action[new.action] += 1
+        self.risk_checked += new.risk_checked - old.risk_checked
+        self.blocked += new.blocked - old.blocked
+        self.orders_sent += new.orders_sent - old.orders_sent
+        self.rejected += new.rejected - old.rejected
+        for histogram, before, after in (
+            (self.latency, old.latency_ms, new.latency_ms),
+            (self.fill_delay, old.fill_delay_ms, new.fill_delay_ms),
+        ):
+            if before != after:
+                if before is not None:
+                    histogram.add(before, -1)
+                if after is not None:
+                    histogram.add(after)
+
     def add_outcome(self, facts: Facts, pnl: float | None, sign: int = 1) -> None:
         """Count a closed decision's outcome: win, loss or flat, and its calibration bin."""
         self.closed += sign

@@ -1,0 +1,159 @@
+"""Warm `decisions(limit=50)` and `scorecard` of a 10^6-event native run against a 10^3-event run.
+
+Both are asked of the domain layer (`Runs`) in this process, the way the web layer will ask:
+each call stats the run, catches up its ledger (nothing new: a stat) and answers. The big run
+is written line by line from a template (not through the SDK) and folded once, untimed.
+`python -m bench.decisions [--size small]` runs this alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import data
+from bench.harness import FULL, SMALL, Report, Sizes, median, ms, verdict
+from peakwatch.domain.run_queries import Runs
+from peakwatch.domain.workspace import Workspace
+from peakwatch.settings import load_settings
+
+TARGET_RATIO = 2.0
+REQUESTS = 300
+BIG = {"full": 10**6, "small": 10**5}
+SMALL_EVENTS = 10**3
+EVENTS_PER_BAR = 6
+
+# One bar: market, decision (with an id), risk, order, fill or nothing, position.
+BAR = (
+    '{{"v":1,"seq":{s0},"ts":"{t}.000100Z","kind":"market","level":"info","msg":"m",'
+    '"data":{{"close":{px},"symbol":"BTC/EUR"}}}}\n'
+    '{{"v":1,"seq":{s1},"ts":"{t}.000200Z","kind":"decision","level":"info","msg":"d",'
+    '"data":{{"decision_id":"d-{s1}","action":"{action}","confidence":{conf},'
+    '"latency_ms":{lat},"symbol":"BTC/EUR","rationale":"momentum"}}}}\n'
+    '{{"v":1,"seq":{s2},"ts":"{t}.000300Z","kind":"risk","level":"info","msg":"r",'
+    '"data":{{"decision_id":"d-{s1}","allowed":{allowed},"reasons":[{reasons}]}}}}\n'
+    '{{"v":1,"seq":{s3},"ts":"{t}.000400Z","kind":"order","level":"info","msg":"o",'
+    '"data":{{"decision_id":"d-{s1}","order_id":"o{bar}","side":"{action}","qty":0.1,'
+    '"price":{px},"status":"{status}"}}}}\n'
+    '{{"v":1,"seq":{s4},"ts":"{t}.000500Z","kind":"{fill}","level":"info","msg":"f",'
+    '"data":{{"decision_id":"d-{s1}","order_id":"o{bar}","side":"{action}","qty":0.1,'
+    '"price":{px},"fee":0.01}}}}\n'
+    '{{"v":1,"seq":{s5},"ts":"{t}.000600Z","kind":"position","level":"info","msg":"p",'
+    '"data":{{"decision_id":"d-{s1}","symbol":"BTC/EUR","position_size":{pos},'
+    '"equity":{eq}}}}}\n'
+)
+
+
+def write_run(runs: Path, run_id: str, events: int) -> int:
+    """A native run of about `events` events; returns its size in bytes."""
+    data.write_meta(runs / run_id, run_id, ended=True)
+    path = runs / run_id / "events.jsonl"
+    size = 0
+    with path.open("w") as handle:
+        chunk: list[str] = []
+        for bar in range(events // EVENTS_PER_BAR):
+            seq = bar * EVENTS_PER_BAR + 1
+            blocked, rejected = bar % 7 == 3, bar % 11 == 5
+            status = "blocked" if blocked else "rejected" if rejected else "submitted"
+            chunk.append(
+                BAR.format(
+                    s0=seq,
+                    s1=seq + 1,
+                    s2=seq + 2,
+                    s3=seq + 3,
+                    s4=seq + 4,
+                    s5=seq + 5,
+                    t=data.iso_at(bar)[:-1],
+                    bar=bar,
+                    px=100 + bar % 50,
+                    action="buy" if bar % 2 else "sell",
+                    conf=f"0.{(bar * 37) % 100:02d}",
+                    lat=5 + (bar * 13) % 400 / 10,
+                    allowed="false" if blocked else "true",
+                    reasons='"max_position"' if blocked else "",
+                    status=status,
+                    fill="fill" if status == "submitted" else "heartbeat",
+                    pos=(bar % 4) / 10,
+                    eq=10_000 + (bar * 7919) % 101 - 50,
+                )
+            )
+            if len(chunk) >= 10_000:
+                size += handle.write("".join(chunk))
+                chunk = []
+        size += handle.write("".join(chunk))
+    return size
+
+
+def _timed_ms(call: Callable[[str], object], run_id: str) -> float:
+    started = time.perf_counter()
+    call(run_id)
+    return (time.perf_counter() - started) * 1000.0
+
+
+def run(work: Path, sizes: Sizes, report: Report) -> None:
+    """Write both runs, fold them once, then time warm calls, big and small in turn."""
+    big_events = BIG[sizes.name]
+    roots = work / "decisions"
+    runs_root = roots / "live_runs"
+    started = time.perf_counter()
+    big_bytes = write_run(runs_root, "decisions_big", big_events)
+    write_run(runs_root, "decisions_small", SMALL_EVENTS)
+    written = time.perf_counter() - started
+    settings = load_settings({}, environ={}, cwd=roots)
+    runs: Runs = Workspace(settings).runs
+    started = time.perf_counter()
+    first = runs.decisions("decisions_big", limit=50)
+    folded = time.perf_counter() - started
+    assert first is not None and runs.decisions("decisions_small", limit=50) is not None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.add(
+        "decisions",
+        "data generated and folded",
+        f"{big_events:.0e} events ({big_bytes / 1e6:.0f} MB)",
+        note=f"written in {written:.0f} s, first fold {folded:.0f} s, peak RSS {rss:.0f} MiB",
+    )
+    calls: dict[str, Callable[[str], object]] = {
+        "decisions(limit=50)": lambda run_id: runs.decisions(run_id, limit=50),
+        "scorecard": runs.scorecard,
+    }
+    for name, call in calls.items():
+        times: dict[str, list[float]] = {"decisions_big": [], "decisions_small": []}
+        for _ in range(REQUESTS if sizes.name == "full" else REQUESTS // 10):
+            for run_id in times:
+                times[run_id].append(_timed_ms(call, run_id))
+        large, small = median(times["decisions_big"]), median(times["decisions_small"])
+        ratio = large / small
+        report.add(
+            "decisions",
+            f"warm {name}: {big_events:.0e} vs {SMALL_EVENTS:.0e} events",
+            f"{ms(large)} vs {ms(small)} = {ratio:.2f}x",
+            f"<= {TARGET_RATIO}x",
+            verdict(ratio <= TARGET_RATIO),
+            f"median of {len(times['decisions_big'])}",
+        )
+    shutil.rmtree(roots, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.decisions", description=__doc__)
+    parser.add_argument("--size", choices=("full", "small"), default="full")
+    args = parser.parse_args(argv)
+    sizes = FULL if args.size == "full" else SMALL
+    work = Path(tempfile.mkdtemp(prefix="peakwatch-bench-decisions-"))
+    report = Report()
+    try:
+        run(work, sizes, report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report.table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
