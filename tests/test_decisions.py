@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from artifacts import native_event, write_jsonl, write_meta
+from artifacts import native_event, write_jsonl, write_meta, write_parquet_events
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.domain import decision_queries
 from peakwatch.domain.decision_queries import (
@@ -449,3 +449,70 @@ def test_a_rare_outcome_filter_stops_after_its_scan_budget_and_the_cursor_goes_o
         if cursor is None:
             break
     assert len(flats) == 1 and stops == 4  # 17 decisions, 4 a page: 4 stops, then the end
+
+
+def test_parquet_step_rows_are_followed_as_the_file_is_rewritten(
+    settings: Settings, roots: Path
+) -> None:
+    run_dir = roots / "live_runs" / "pq"
+    write_meta(run_dir, "pq")
+    rows = [
+        {"step": n, "ts_event": at(60 * n), "equity": 100.0 + n * n, "signal": n % 2,
+         "signal_changed": n % 3 == 0, "position_size": float(n % 2)}
+        for n in range(1, 9)
+    ]  # fmt: skip
+    write_parquet_events(run_dir, rows[:5], group=2)
+    runs = Workspace(settings).runs
+    first = runs.decisions("pq", limit=10)
+    assert first is not None and [r["decision_id"] for r in first["decisions"]] == ["row-3"]
+    write_parquet_events(run_dir, rows, group=2)  # rewritten whole, as upstream does
+    answer = runs.decisions("pq", limit=10)
+    assert answer is not None
+    assert [(r["decision_id"], r["action"]) for r in answer["decisions"]] == [
+        ("row-6", "close"),
+        ("row-3", "buy"),
+    ]
+    # row 3 decides at equity 104 (row 2); the next decision reads row 5's 125
+    assert (answer["decisions"][1]["equity_before"], answer["decisions"][1]["equity_after"]) == (
+        104.0,
+        125.0,
+    )
+    assert answer["decisions"][0]["equity_after"] == 164.0  # the newest: the latest equity
+
+
+def test_a_rewritten_ai_file_is_read_again_from_its_start(settings: Settings, roots: Path) -> None:
+    run_dir = roots / "live_runs" / "r1"
+    write_meta(run_dir, "r1")
+    write_jsonl(run_dir / "events.jsonl", demo_like_events(3))
+    write_jsonl(settings.ai_events_path, ai_lines(range(3)))
+    runs = Workspace(settings).runs
+    card = runs.scorecard("r1")
+    assert card is not None and card["latency_ms"]["count"] == 3
+    write_jsonl(settings.ai_events_path, ai_lines(range(1)))  # truncated and rewritten
+    card = runs.scorecard("r1")
+    assert card is not None and card["latency_ms"]["count"] == 1 and card["decisions"] == 3
+    problems = runs.read_problems()
+    assert problems == []
+
+
+def test_decision_problems_reach_the_health_list_with_file_and_offset(
+    settings: Settings, roots: Path
+) -> None:
+    run_dir = roots / "live_runs" / "r1"
+    write_meta(run_dir, "r1")
+    events = demo_like_events(2)
+    events.append(native_event(len(events) + 1, "fill", T0 + timedelta(seconds=5), order_id="zz"))
+    write_jsonl(run_dir / "events.jsonl", events)
+    runs = Workspace(settings).runs
+    answer = runs.decisions("r1", limit=5)
+    assert answer is not None
+    offset = sum(len(json.dumps(event)) + 1 for event in events[:-1])
+    expected = {
+        "file": "live_runs/r1/events.jsonl",
+        "kind": "artifact",
+        "line": None,
+        "offset": offset,
+        "reason": "fill without its order; linked by time instead",
+    }
+    assert answer["problems"] == [expected]
+    assert [p.as_dict() for p in runs.read_problems()] == [expected]
