@@ -8,13 +8,26 @@ megabyte that is redacted in time proportional to its length.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from peakwatch.audit import main as audit_main
+from peakwatch.export import main as export_main
+from peakwatch.producer import RunWriter, SessionRecorder
 from peakwatch.secrets import REDACTED, redact, redact_text
 from peakwatch.secrets.entropy import looks_random
+from peakwatch.settings import Settings
+from peakwatch.web import create_app
+from peakwatch.web.metrics import label as metric_label
+from worlds import RUN_ID, SESSION_ID, get_paths, settings_for
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -341,3 +354,297 @@ def test_a_hostile_megabyte_costs_time_in_proportion_to_its_length(unit: str) ->
     big = unit * (1_000_000 // len(unit))
     ratio = _best_time(big) / max(_best_time(small), 1e-4)
     assert ratio < 30, f"10x the text took {ratio:.0f}x the time: not linear"
+
+
+# -- end to end: a leaky run, session and config, seen through every door ------------------
+
+E2E_JWT = (
+    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJydW5uZXItZTJlIiwic2NvcGUiOiJ0cmFkZSJ9."
+    "SgnE2eLeakQ4m7Vx2Zp9Kd3Rt6Yw8Hb1Nc5Lf0Ja"
+)
+E2E_PEM = "MHcCAQEEIE2eLeakPemBodyQx7Vm3Rt9Kd2Hb6Nc1Lf5Ja0Yw8Zp4oAoGCCqGSM49"
+E2E_AWS_ID = "AKIAE2ELEAKQX7PLM2KD"
+E2E_AWS_SECRET = "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"
+E2E_GITHUB = "ghp_E2eLeakR7xk2Lq9Vm4Tz8Nc1Bw6Hy3Dp5Fs0G"
+E2E_SIG = "E2eSigQ8m3Lp9Rt2Vw5Yb7Nc4Kd6Hf1Gj0Ss"
+E2E_CLI_SIG = "CliSigZx8Qm3Lp9Rt2Vw5Yb7Nc4Kd6Hf1Gj0"
+# Every secret planted below; none may appear in anything peakwatch shows.
+E2E_SECRETS = [
+    "PgLeak-7731",
+    E2E_SIG,
+    "tokleak991",
+    E2E_PEM,
+    E2E_JWT.split(".")[1],
+    E2E_JWT.split(".")[2],
+    "RedisLeak88",
+    E2E_GITHUB[4:],
+    "BearerLeak123abc",
+    "AlertLeak42",
+    "OpsLeak55",
+    E2E_AWS_ID[4:],
+    "AmqpLeak66",
+    "SessBearer9x7",
+    E2E_CLI_SIG,
+    E2E_AWS_SECRET,
+    "SessPg77",
+    "CfgRiskLeak31",
+    "amqp-risk-leak-19",
+    "FeedLeak404",
+]
+
+
+def build_leaky_world(base: Path) -> Settings:
+    """A run (meta, events, alerts), a session and a safety config full of leaks."""
+    settings = settings_for(base)
+    start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    with RunWriter(
+        settings.runs_dir,
+        RUN_ID,
+        mode="paper",
+        strategy_name="ma_crossover",
+        symbol="BTC/EUR",
+        timeframe="1m",
+        started_at=start,
+        config_snapshot={
+            "db": {"dsn": "postgres://trader:PgLeak-7731@db.internal:5432/peak"},
+            "exchange": {
+                "name": "kraken",
+                "key": "BTCUSDT",
+                "signature": E2E_SIG,
+                "webhook": "https://hooks.example.com/x?token=tokleak991&channel=ops",
+            },
+            "git_sha": "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12",
+            "session": "s-2026-01",
+        },
+        notes=f"signer -----BEGIN EC PRIVATE KEY----- {E2E_PEM} -----END EC PRIVATE KEY----- "
+        "kept offline",
+    ) as run:
+        run.event(
+            "error",
+            f"websocket closed: invalid session token {E2E_JWT}",
+            level="error",
+            data={"error": "redis://:RedisLeak88@cache.local:6379/0 refused", "attempt": 3},
+            ts=start + timedelta(seconds=1),
+        )
+        run.event(
+            "signal",
+            "fetching: curl -H 'Authorization: Bearer BearerLeak123abc' https://api.example.com/v1",
+            ts=start + timedelta(seconds=2),
+        )
+        run.decision(
+            "buy",
+            confidence=0.7,
+            rationale="signal from feed wss://feed:FeedLeak404@md.example.com/ws",
+            symbol="BTC/EUR",
+            ts=start + timedelta(seconds=3),
+        )
+        run.risk(
+            False,
+            [f"exchange auth failed with {E2E_GITHUB}", "max_position"],
+            ts=start + timedelta(seconds=3),
+        )
+        run.order("o1", "buy", 0.1, 100.0, status="blocked", ts=start + timedelta(seconds=3))
+        run.position(0.0, 10_000.0, ts=start + timedelta(seconds=4))
+        run.alert(
+            "exchange_auth",
+            "critical",
+            "login failed: api_key=AlertLeak42 via https://ops:OpsLeak55@broker.example.com/api",
+            ts=start + timedelta(seconds=5),
+        )
+    recorder = SessionRecorder(
+        settings.sessions_dir,
+        session_id=SESSION_ID,
+        run_id=RUN_ID,
+        mode="paper",
+        env_name="kraken_testnet",
+        symbol="BTC/EUR",
+        config={
+            "notes": f"exported AWS_ACCESS_KEY_ID={E2E_AWS_ID} for the backfill",
+            "broker": "amqp://guest:AmqpLeak66@mq.example.net:5672/",
+        },
+        cli_args=[
+            "python",
+            "run_live.py",
+            "--mode",
+            "paper",
+            "-H",
+            "Authorization: Bearer SessBearer9x7",
+            "--sig",
+            E2E_CLI_SIG,
+            "--symbol",
+            "BTC/EUR",
+            f"AWS_SECRET_ACCESS_KEY={E2E_AWS_SECRET}",
+        ],
+        started_at=start,
+    )
+    with recorder:
+        recorder.heartbeat({"realized_pnl": 1.5}, ts=start + timedelta(seconds=6))
+        recorder.finish(
+            "failed",
+            error="connect failed: postgres://svc:SessPg77@10.0.0.7/orders",
+            ts=start + timedelta(seconds=7),
+        )
+    settings.config_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.config_path.write_text(
+        '[environment]\nmode = "paper"\n'
+        "[live_risk]\nenabled = true\nmax_order_notional = 25.0\n"
+        'alert_dsn = "redis://:CfgRiskLeak31@alerts.internal:6379/2"\n'
+        'webhook = "https://hooks.example.com/risk?api_key=amqp-risk-leak-19"\n',
+        encoding="utf-8",
+    )
+    return settings
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return build_leaky_world(tmp_path_factory.mktemp("leaky"))
+
+
+@pytest.fixture(scope="module")
+def leaky_app(leaky: Settings) -> FastAPI:
+    return create_app(leaky)
+
+
+@pytest.fixture(scope="module")
+def leaky_client(leaky_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(
+        leaky_app, raise_server_exceptions=False, base_url="http://localhost"
+    ) as test_client:
+        yield test_client
+
+
+def assert_no_secret(text: str, where: str) -> None:
+    found = [secret for secret in E2E_SECRETS if secret in text]
+    assert not found, f"{where} shows {found}"
+
+
+def get_text(client: TestClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.content.decode("utf-8", "replace")
+
+
+def test_the_leaks_are_really_written_to_disk(leaky: Settings) -> None:
+    written = "".join(
+        path.read_text(encoding="utf-8")
+        for root in (leaky.runs_dir, leaky.sessions_dir)
+        for path in root.rglob("*")
+        if path.is_file()
+    ) + leaky.config_path.read_text(encoding="utf-8")
+    assert [secret for secret in E2E_SECRETS if secret not in written] == []
+
+
+# The pages and endpoints that show the leaky records, and context each must keep.
+SHOWN_WITH_CONTEXT: dict[str, list[str]] = {
+    f"/dashboard/runs/{RUN_ID}": ["ma_crossover"],
+    f"/sessions/{SESSION_ID}": ["run_live.py", "--symbol", "10.0.0.7/orders"],
+    f"/runs/{RUN_ID}/snapshot": [
+        "postgres://trader:[redacted]@db.internal:5432/peak",
+        "https://hooks.example.com/x?token=[redacted]&channel=ops",
+        "BTCUSDT",
+        "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12",
+        "s-2026-01",
+        "-----BEGIN EC PRIVATE KEY-----[redacted]",
+        "kept offline",
+    ],
+    f"/runs/{RUN_ID}/tail?limit=50": ["exchange auth failed with ghp_[redacted]", "max_position"],
+    f"/runs/{RUN_ID}/alerts": ["api_key=[redacted]", "https://ops:[redacted]@broker.example.com"],
+    f"/api/runs/{RUN_ID}/events?limit=50": [
+        "websocket closed: invalid session token [redacted]",
+        "redis://:[redacted]@cache.local:6379/0 refused",
+        "Authorization: Bearer [redacted]' https://api.example.com/v1",
+    ],
+    "/api/live_sessions": [SESSION_ID, "postgres://svc:[redacted]@10.0.0.7/orders"],
+    f"/api/live_sessions/{SESSION_ID}": [
+        "run_live.py",
+        "Authorization: Bearer [redacted]",
+        "AWS_SECRET_ACCESS_KEY=[redacted]",
+        "amqp://guest:[redacted]@mq.example.net:5672/",
+        "postgres://svc:[redacted]@10.0.0.7/orders",
+        "AWS_ACCESS_KEY_ID=AKIA[redacted] for the backfill",
+    ],
+    "/api/activity?limit=200": ["websocket closed", "api.example.com/v1"],
+    "/api/alerts": ["login failed: api_key=[redacted]"],
+    "/activity": ["websocket closed"],
+    "/alerts": ["login failed"],
+    "/api/live/status/snapshot.json": [RUN_ID, SESSION_ID],
+    "/api/live/status/snapshot.html": [RUN_ID],
+    "/api/live/safety": ["redis://:[redacted]@alerts.internal:6379/2"],
+    "/metrics": ["peakwatch_runs"],
+}
+
+
+@pytest.mark.parametrize("path", sorted(SHOWN_WITH_CONTEXT))
+def test_no_secret_is_shown_and_the_context_stays(leaky_client: TestClient, path: str) -> None:
+    text = get_text(leaky_client, path)
+    assert_no_secret(text, path)
+    for kept in SHOWN_WITH_CONTEXT[path]:
+        assert kept in text, (path, kept)
+
+
+def test_no_route_shows_a_secret(leaky_app: FastAPI, leaky_client: TestClient) -> None:
+    for path in get_paths(leaky_app):
+        response = leaky_client.get(path)
+        assert response.status_code < 500, path
+        assert_no_secret(response.content.decode("utf-8", "replace"), path)
+
+
+def test_the_export_holds_no_secret(leaky: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    roots = [
+        f"--runs-dir={leaky.runs_dir}",
+        f"--sessions-dir={leaky.sessions_dir}",
+        f"--alerts-dir={leaky.alerts_dir}",
+        f"--ai-events={leaky.ai_events_path}",
+        f"--execution-dir={leaky.execution_dir}",
+        f"--config={leaky.config_path}",
+    ]
+    assert export_main(["--out", str(out), "--as-of", "2026-01-01T13:00:00Z", *roots]) == 0
+    files = sorted(path for path in out.rglob("*") if path.is_file())
+    assert len(files) >= 5
+    exported = {path.name: path.read_text(encoding="utf-8") for path in files}
+    for name, text in exported.items():
+        assert_no_secret(text, name)
+    assert "postgres://trader:[redacted]@db.internal:5432/peak" in exported["run_snapshot.json"]
+    assert "ghp_[redacted]" in exported["run_tail.json"]
+    assert "broker.example.com" in exported["run_alerts.json"]
+
+
+def test_the_audit_export_holds_no_secret(leaky: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    markdown = tmp_path / "audit.md"
+    code = audit_main(
+        ["--config", str(leaky.config_path), "--output-json", str(out)]
+        + ["--output-markdown", str(markdown)]
+    )
+    assert code == 0
+    text = out.read_text(encoding="utf-8") + markdown.read_text(encoding="utf-8")
+    assert_no_secret(text, "audit")
+    assert "redis://:[redacted]@alerts.internal:6379/2" in text
+    assert "https://hooks.example.com/risk?api_key=[redacted]" in text
+
+
+def test_log_lines_hold_no_secret(leaky_app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    peakwatch_log = logging.getLogger("peakwatch")
+    peakwatch_log.warning("live feed: %s could not be followed", "redis://:RedisLeak88@c:6379")
+    peakwatch_log.warning("retrying with password=%s", "SessPg77")
+    try:
+        raise OSError(f"cannot open amqp://guest:AmqpLeak66@mq/ with {E2E_GITHUB}")
+    except OSError:
+        peakwatch_log.exception("unhandled error on %s", f"/runs/x?token={E2E_SIG}")
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", f"/x?api_key={E2E_CLI_SIG}", "1.1", 200
+    )
+    shown = caplog.text + "".join(logging.Formatter().format(record) for record in caplog.records)
+    assert_no_secret(shown, "log")
+    for kept in ("live feed: redis://:[redacted]@c:6379", "retrying with password=[redacted]"):
+        assert kept in shown
+    assert "OSError: cannot open amqp://guest:[redacted]@mq/" in shown
+    assert '"GET /x?api_key=[redacted] HTTP/1.1" 200' in shown
+
+
+def test_metric_labels_are_redacted() -> None:
+    assert metric_label("run-20261203-abc123") == "run-20261203-abc123"
+    assert metric_label("/runs/{run_id}/snapshot") == "/runs/{run_id}/snapshot"
+    assert metric_label(f"strategy with {E2E_GITHUB}") == "strategy with ghp_[redacted]"

@@ -14,6 +14,7 @@ from typing import Any
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.values import format_utc, to_int
 from peakwatch.domain.steps import to_finite_or_none
+from peakwatch.secrets import redact_text
 from peakwatch.sources.run_events import EventsFile, Located, read_tail
 
 NATIVE_EVENTS_PER_STEP = 6  # market, decision, risk, order, fill, position
@@ -38,7 +39,7 @@ def step_row_columns(row: StepRow) -> dict[str, Any]:
         "orders_rejected": row.orders_rejected,
         "orders_blocked": row.orders_blocked,
         "risk_allowed": row.risk_allowed,
-        "risk_reasons": row.risk_reasons,
+        "risk_reasons": redact_text(row.risk_reasons) if row.risk_reasons else row.risk_reasons,
     }
 
 
@@ -93,7 +94,7 @@ class NativeStep:
             "orders_rejected": self.rejected,
             "orders_blocked": self.blocked,
             "risk_allowed": self.risk_allowed,
-            "risk_reasons": "; ".join(self.risk_reasons),
+            "risk_reasons": redact_text("; ".join(self.risk_reasons)),
         }
         self.signal_changed = None
         self.generated = self.filled = self.rejected = self.blocked = 0

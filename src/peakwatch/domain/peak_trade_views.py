@@ -13,7 +13,7 @@ from urllib.parse import quote
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.peak_trade_steps import last_steps
 from peakwatch.domain.run_queries import Runs
-from peakwatch.secrets import redact
+from peakwatch.secrets import redact, redact_text
 from peakwatch.sources.runs_index import RunFolder
 
 CONTRACT_VERSION = "v0.1B"
@@ -56,7 +56,7 @@ def meta_v0(run: RunFolder) -> dict[str, Any]:
         "started_at": format_utc(meta.started_at) if meta is not None else None,
         "ended_at": format_utc(meta.ended_at) if meta is not None else None,
         "config_snapshot": config,
-        "notes": (meta.notes if meta is not None else None) or "",
+        "notes": redact_text((meta.notes if meta is not None else None) or ""),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.values import format_utc, parse_utc, to_finite
+from peakwatch.secrets import redact_text
 from peakwatch.sources.run_events import Located
 
 
@@ -54,7 +55,7 @@ class StepBuilder:
             "orders_count": self.orders,
             "orders_blocked": self.blocked,
             "risk_allowed": self.risk_allowed,
-            "risk_reasons": "; ".join(self.risk_reasons),
+            "risk_reasons": redact_text("; ".join(self.risk_reasons)),
         }
         self.orders, self.blocked, self.risk_allowed, self.risk_reasons = 0, 0, None, []
         self.ts_bar = None
@@ -75,7 +76,7 @@ def step_row_view(row: StepRow) -> dict[str, Any]:
         "orders_count": row.orders_generated or 0,
         "orders_blocked": row.orders_blocked or 0,
         "risk_allowed": row.risk_allowed,
-        "risk_reasons": row.risk_reasons or "",
+        "risk_reasons": redact_text(row.risk_reasons or ""),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from fastapi import APIRouter, Request
 from prometheus_client import CollectorRegistry, Counter, generate_latest
@@ -16,9 +17,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peakwatch.domain.runs import count_by_status
 from peakwatch.domain.workspace import Workspace
+from peakwatch.secrets import redact_text
 
 router = APIRouter()
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@lru_cache(maxsize=1024)
+def label(value: str) -> str:
+    """A label value as scraped: redacted, so a label that ever carries artifact text (a run
+    id, a strategy name) never carries a secret. Label values repeat, so answers are kept."""
+    return redact_text(value)
 
 
 class WorkspaceCollector(Collector):
@@ -38,7 +47,7 @@ class WorkspaceCollector(Collector):
         for status, count in count_by_status(
             runs, now, workspace.settings.run_stale_seconds
         ).items():
-            by_status.add_metric([status], count)
+            by_status.add_metric([label(status)], count)
         yield by_status
         errors = GaugeMetricFamily(
             "peakwatch_artifact_read_errors",
@@ -47,7 +56,7 @@ class WorkspaceCollector(Collector):
         )
         kinds = Tally(_file_kind(problem.file) for problem in workspace.health.all_problems())
         for kind in ("meta", "events", "alerts", "session", "other"):
-            errors.add_metric([kind], kinds.get(kind, 0))
+            errors.add_metric([label(kind)], kinds.get(kind, 0))
         yield errors
         newest = max((run.last_event_time for run in runs if run.last_event_time), default=None)
         age = GaugeMetricFamily(
@@ -92,7 +101,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, remember)
         finally:
-            self.counter.labels(route=_route_of(scope), status=str(status["code"])).inc()
+            route = label(_route_of(scope))
+            self.counter.labels(route=route, status=str(status["code"])).inc()
 
 
 def _route_of(scope: Scope) -> str:
