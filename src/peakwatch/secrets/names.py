@@ -8,6 +8,7 @@ Names are matched by whole words (split on `_`, `-`, spaces and camelCase), so
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A word, or a run of words, that names a secret wherever it appears in a name.
 _SECRET_WORDS: frozenset[tuple[str, ...]] = frozenset(
@@ -55,6 +56,7 @@ _SUSPICIOUS_WORDS: frozenset[str] = frozenset(
         "signature",
     }
 )
+NAME_CACHE = 4096  # names repeat across records: answers are kept for this many
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -78,16 +80,19 @@ def _has_secret_run(words: list[str], *, at_end: bool) -> bool:
     return any(word.endswith(_SECRET_SUFFIXES) for word in candidates)
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def is_secret_env_name(name: str) -> bool:
     """True when an environment variable's name says it holds a secret."""
     return _has_secret_run(words_of(name), at_end=False)
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def is_secret_key(key: str) -> bool:
     """True when a mapping key names a secret: it ends with a secret word (`binance_api_key`)."""
     return _has_secret_run(words_of(key), at_end=True)
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def is_suspicious_key(key: str) -> bool:
     """True when a name ends with a word whose values are secret when they look random.
 

@@ -9,7 +9,6 @@ A value is hidden when its name is secret-looking (`api_key=abc123`, `password: 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from peakwatch.secrets.entropy import looks_random
 from peakwatch.secrets.names import is_secret_key, is_suspicious_key
@@ -78,9 +77,8 @@ def _random_value(text: str, start: int) -> tuple[int, int] | None:
     return (begin, end) if looks_random(text[begin:end]) else None
 
 
-@lru_cache(maxsize=4096)
 def _kind_of(name: str) -> str | None:
-    """The kind of a name: "secret", "suspicious" or None (kept: names repeat)."""
+    """The kind of a name: "secret", "suspicious" or None."""
     if is_secret_key(name):
         return "secret"
     return "suspicious" if is_suspicious_key(name) else None
