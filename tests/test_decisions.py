@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,16 @@ import pytest
 from artifacts import native_event, write_jsonl, write_meta, write_parquet_events
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.domain import decision_queries
+from peakwatch.domain import decisions as decisions_module
 from peakwatch.domain.decision_queries import (
     current_tallies,
     decision_detail,
     decisions_page,
     merged,
+    outcome_of,
 )
 from peakwatch.domain.decisions import DecisionBook
+from peakwatch.domain.scorecard import Contribution, Tally
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import Settings
 from peakwatch.sources.problems import Problem
@@ -516,3 +520,70 @@ def test_decision_problems_reach_the_health_list_with_file_and_offset(
     }
     assert answer["problems"] == [expected]
     assert [p.as_dict() for p in runs.read_problems()] == [expected]
+
+
+def test_a_record_the_books_cannot_follow_is_a_problem_and_the_rest_goes_on(
+    settings: Settings, roots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(event: RunEvent, link: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(decisions_module, "native_item", broken)
+    run_dir = roots / "live_runs" / "r1"
+    write_meta(run_dir, "r1")
+    write_jsonl(run_dir / "events.jsonl", demo_like_events(3))
+    runs = Workspace(settings).runs
+    answer = runs.decisions("r1", limit=5)
+    assert answer is not None and len(answer["decisions"]) == 3
+    reasons = {problem["reason"] for problem in answer["problems"]}
+    assert "record could not be followed into decisions or trades; skipped" in reasons
+    snapshot = runs.snapshot("r1", T0)
+    assert snapshot is not None and snapshot["total_steps"] == 3
+
+
+def random_world(seed: int) -> World:
+    """Records of every source in a shuffled, partly out-of-order, partly hostile mix."""
+    rng = random.Random(seed)
+    world = World()
+    values: list[Any] = [None, 0, 1.5, -2.0, "", "x", "o1", "o2", "d-3", ["r"], {}, True, 0.7]
+    keys = ["decision_id", "action", "confidence", "latency_ms", "order_id", "intent_id"]
+    keys += ["status", "side", "qty", "price", "fee", "equity", "allowed", "reasons"]
+    kinds = ["decision", "risk", "order", "fill", "position", "market"]
+    for index in range(80):
+        data = {key: rng.choice(values) for key in rng.sample(keys, rng.randint(0, 7))}
+        seconds = index + rng.uniform(-3.0, 1.0)
+        roll = rng.random()
+        if roll < 0.6:
+            world.event(seconds, rng.choice(kinds), **data)
+        elif roll < 0.75:
+            row = {"equity": rng.choice([None, 99.0, 101.0]), "signal": rng.choice([-1, 1])}
+            row.update(signal_changed=rng.random() < 0.5, position_size=rng.choice([0.0, 1.0]))
+            row.update(orders_generated=rng.choice([0, 1]), risk_allowed=rng.choice([True, False]))
+            world.row(seconds, **row)
+        elif roll < 0.9:
+            ai = {"decision": "accept", "confidence": rng.choice([None, 0.2, 0.9, 3.0])}
+            if rng.random() < 0.5:
+                ai["decision_id"] = rng.choice(["d-3", "x", "y"])
+            world.ai(seconds, index, **ai)
+        else:
+            world.execution(seconds, rng.choice(["gate", "intent", "order", "fill"]), index, **data)
+    return world
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_running_tallies_equal_a_recount_of_every_decision(seed: int) -> None:
+    book = random_world(seed).book
+    recount = Tally()
+    for position in range(len(book.index)):
+        decision = book.index.get(position)
+        assert decision is not None
+        outcome = outcome_of(book, decision, position)
+        recount.add(Contribution(decision.facts(), outcome.closed, outcome.pnl))
+    kept, fresh = scorecard(book), recount.view()
+    assert kept.keys() == fresh.keys()
+    for name, value in fresh.items():
+        assert kept[name] == (pytest.approx(value) if isinstance(value, float) else value), name
+    assert kept["calibration"] == [
+        {key: pytest.approx(v) if isinstance(v, float) else v for key, v in row.items()}
+        for row in fresh["calibration"]
+    ]

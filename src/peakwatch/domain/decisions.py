@@ -309,6 +309,10 @@ class DecisionBook:
         else:
             self._last_time[where.file] = at
 
+    def note(self, where: Problem, reason: str) -> None:
+        """Report a problem at a record's place (file, line or offset)."""
+        self._problem(where, reason)
+
     def _problem(self, where: Problem, reason: str) -> None:
         problem = Problem(where.file, reason, line=where.line, offset=where.offset)
         if problem not in self.problems:

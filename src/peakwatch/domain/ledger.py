@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from peakwatch.contract.models import AiDecisionEvent, RunEvent, StepRow
+from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.contract.values import format_utc, saturated_int64
 from peakwatch.domain.decisions import DecisionBook
 from peakwatch.domain.side_records import SideRecords
@@ -104,6 +104,8 @@ class RunTotals:
         }
 
 
+BookRecord = RunEvent | StepRow | AiDecisionEvent | ExecutionEvent
+NOT_FOLLOWED = "record could not be followed into decisions or trades; skipped"
 TRUNCATED = "file was truncated or rewritten in place; totals restart from its new content"
 MAX_PROBLEMS = 20
 CHUNK_BYTES = 4 << 20
@@ -231,15 +233,26 @@ class RunLedger:
                 step = self._builder.add(record)
                 if step is not None:
                     self._totals.apply_step(step)
-                decision = self.decisions.add_event(record, label, located.position)
-                self.trades.add_event(record, decision.decision_id if decision else None)
             else:
                 self._totals.apply_step(steps_from_records([located])[0])
-                self._fold_row(record, Problem(label, "", offset=located.position))
+            self._into_books(record, Problem(label, "", offset=located.position))
 
-    def _fold_row(self, row: StepRow, where: Problem) -> None:
-        decision = self.decisions.add_row(row, where)
-        self.trades.add_row(row, decision.decision_id if decision else None)
+    def _into_books(self, record: BookRecord, where: Problem) -> None:
+        """Fold one record into the decisions and trades; one that raises is a problem."""
+        try:
+            offset = where.offset or 0
+            if isinstance(record, RunEvent):
+                decision = self.decisions.add_event(record, where.file, offset)
+                self.trades.add_event(record, decision.decision_id if decision else None)
+            elif isinstance(record, StepRow):
+                decision = self.decisions.add_row(record, where)
+                self.trades.add_row(record, decision.decision_id if decision else None)
+            elif isinstance(record, AiDecisionEvent):
+                self.decisions.add_ai(record, where.file, offset)
+            else:
+                self.decisions.add_execution(record, where.file, offset)
+        except Exception:  # one record must not stop the records after it
+            self.decisions.note(where, NOT_FOLLOWED)
 
     def _fold_parquet(self, events: EventsFile) -> None:
         """Fold the rows added to a Parquet file since the last call into the books."""
@@ -254,7 +267,7 @@ class RunLedger:
         for index, row in enumerate(tail.rows, start=first):
             step = checked_record(StepRow, row, events.label, line=index + 1)
             if isinstance(step, StepRow):
-                self._fold_row(step, Problem(events.label, "", line=index + 1))
+                self._into_books(step, Problem(events.label, "", line=index + 1))
         self._rows_folded = tail.total_rows
 
     def _fold_side(self) -> None:
@@ -265,10 +278,7 @@ class RunLedger:
         if generation != self._side_generation:
             return  # the next update starts over
         for entry in fresh:
-            if isinstance(entry.record, AiDecisionEvent):
-                self.decisions.add_ai(entry.record, entry.label, entry.offset)
-            else:
-                self.decisions.add_execution(entry.record, entry.label, entry.offset)
+            self._into_books(entry.record, Problem(entry.label, "", offset=entry.offset))
         self._side_seen += len(fresh)
 
 
