@@ -25,7 +25,7 @@ from peakwatch.settings import load_settings
 
 TARGET_RATIO = 2.0
 REQUESTS = 300
-BIG = {"full": 10**6, "small": 10**5}
+BIG = {"full": 10**6, "small": 2 * 10**4}
 SMALL_EVENTS = 10**3
 EVENTS_PER_BAR = 6
 
