@@ -624,8 +624,14 @@ def test_the_audit_export_holds_no_secret(leaky: Settings, tmp_path: Path) -> No
     assert "https://hooks.example.com/risk?api_key=[redacted]" in text
 
 
-def test_log_lines_hold_no_secret(leaky_app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+def test_log_lines_hold_no_secret(
+    leaky_app: FastAPI, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     caplog.set_level(logging.INFO)
+    # a uvicorn started earlier in this process may have quietened or detached its access log
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "disabled", False)
     peakwatch_log = logging.getLogger("peakwatch")
     peakwatch_log.warning("live feed: %s could not be followed", "redis://:RedisLeak88@c:6379")
     peakwatch_log.warning("retrying with password=%s", "SessPg77")
