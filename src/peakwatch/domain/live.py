@@ -214,12 +214,15 @@ class LiveFeed:
         if follower.key == events.key:
             return []
         rewritten_or_grew = follower.key is None or follower.key[:2] != events.key[:2]
-        follower.key = events.key
         if rewritten_or_grew:  # not for a bare mtime change: nothing new to count
             # Bad lines reach health through the run's totals; a huge backlog is read a slice
             # per poll so that following a run never starves the requests served meanwhile.
-            self.workspace.runs.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
+            try:
+                self.workspace.runs.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
+            except Exception:  # the run's totals failing must not keep its events off the feed
+                logger.warning("live feed: totals of run %s could not be updated", run.run_id)
         items, problems = follower.read_new()
+        follower.key = events.key  # only once read: a read that raised is tried again
         if items or problems:  # shown as last read: a clean append clears them
             self.workspace.health.note_feed_problems(f"run:{run.run_id}", problems)
         return [
