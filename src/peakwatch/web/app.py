@@ -32,7 +32,7 @@ from peakwatch.web import (
     stream,
 )
 from peakwatch.web.guards import HostGuard, ReadOnlyGuard, SecurityHeaders
-from peakwatch.web.heap import settle_after_start
+from peakwatch.web.interpreter import settle_after_start
 from peakwatch.web.rendered import RenderedCache
 from peakwatch.web.responses import json_response
 from peakwatch.web.stream import Broadcaster
