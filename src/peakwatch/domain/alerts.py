@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from peakwatch.contract.models import RunAlert, StoreAlert
@@ -12,6 +13,7 @@ from peakwatch.contract.values import format_utc
 from peakwatch.secrets import redact, redact_text
 
 SEVERITIES = ("critical", "warning", "info")
+_UNTIMED = datetime.min.replace(tzinfo=UTC)  # alerts without a time sort as the oldest
 _SEVERITY_ALIASES = {
     "crit": "critical",
     "critical": "critical",
@@ -43,11 +45,15 @@ class Alert:
     category: str | None = None
     derived: bool = False
     context: dict[str, Any] | None = None
+    position: int = 0  # where its line starts in its file (0 for derived alerts)
 
     @property
-    def sort_key(self) -> tuple[str, str]:
-        """Newest first, ties broken by id."""
-        return (format_utc(self.ts) or "", self.alert_id)
+    def sort_key(self) -> tuple[datetime, int, str]:
+        """Ascending by time, then by place in the file, then by id (sort reversed: newest first).
+
+        Times compare as instants, not as text: `...:00.5Z` is after `...:00Z`.
+        """
+        return (self.ts or _UNTIMED, self.position, self.alert_id)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON view of the alert."""
@@ -78,6 +84,7 @@ def from_run_alert(alert: RunAlert, run_id: str, offset: int) -> Alert:
         title=alert.rule_id or "run alert",
         message=alert.message or "",
         run_id=alert.run_id or run_id,
+        position=offset,
     )
 
 
@@ -94,7 +101,17 @@ def from_store_alert(alert: StoreAlert, file_name: str, offset: int) -> Alert:
         session_id=alert.session_id,
         category=alert.category,
         context=redact(alert.context),
+        position=offset,
     )
+
+
+def newest_first(timed: Iterable[tuple[datetime | None, int, Any]]) -> list[Any]:
+    """Items given as (time, file position, item), newest time first; the later line wins a tie.
+
+    Items without a time come last, in reverse file order.
+    """
+    ordered = sorted(timed, key=lambda entry: (entry[0] or _UNTIMED, entry[1]), reverse=True)
+    return [item for _, _, item in ordered]
 
 
 def derived_alert(

@@ -165,6 +165,16 @@ class Runs:
         ledger.update(events)
         return run, ledger
 
+    def row_ledger(self, run: RunFolder, max_bytes: int) -> RunLedger | None:
+        """The run's ledger caught up by at most about `max_bytes` of its backlog (0: nothing
+        read), for a runs-table row; None for a run without an events file."""
+        if run.events is None:
+            return None
+        ledger = self._ledger_of(run, run.events)
+        if max_bytes > 0:
+            ledger.update(run.events, max_bytes)
+        return ledger
+
     def decisions(
         self,
         run_id: str,
@@ -276,14 +286,15 @@ class Runs:
         return [item.as_dict() for item in reversed(items)]
 
     def alerts(self, run_id: str, limit: int) -> list[dict[str, Any]] | None:
-        """`GET /runs/{id}/alerts`: the run's alerts.jsonl, newest first, Peak_Trade shape."""
+        """`GET /runs/{id}/alerts`: the run's recent alerts, newest time first, Peak_Trade shape."""
         run = self.find(run_id)
         if run is None:
             return None
-        tail = self._alert_files.read(run.path / "alerts.jsonl", f"{run.label}/alerts.jsonl", limit)
+        label = f"{run.label}/alerts.jsonl"
+        tail = self._alert_files.read(run.path / "alerts.jsonl", label, max(limit, RUN_ALERTS_SCAN))
+        timed = [(e.record.timestamp, e.offset, e.record) for e in tail.entries]
         found = []
-        for entry in reversed(tail.entries):
-            alert = entry.record
+        for alert in alerts_domain.newest_first(timed)[:limit]:
             found.append(
                 {
                     "rule_id": alert.rule_id,

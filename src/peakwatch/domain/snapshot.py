@@ -262,15 +262,16 @@ def _positions(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 
 
 def _portfolio(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
-    ledgers = inputs.active_ledgers
-    if not ledgers:
+    ledgers = inputs.active_ledgers  # an active run with meta.json only has no ledger yet
+    active = sum(1 for status in inputs.run_statuses.values() if status == "active")
+    if not active:
         return "unknown", {"active_runs": 0}
 
     def total(name: str) -> float:
         return sum(t[name] for _, t in ledgers if t[name] is not None)
 
     return "ok", {
-        "active_runs": len(ledgers),
+        "active_runs": active,
         "equity": total("equity"),
         "realized_pnl": total("realized_pnl"),
         "unrealized_pnl": total("unrealized_pnl"),
