@@ -35,7 +35,12 @@ from web_helpers import flat_routes
 MARKER = "OUTSIDE-ROOT-MARKER-9c41e7"  # only ever written outside the data roots
 RUN_ID = "native_run"
 SESSION_ID = "session_20260101_000500_paper_a1b2c3"
-SAMPLE_IDS = {"run_id": RUN_ID, "session_id": SESSION_ID, "anything": RUN_ID}
+SAMPLE_IDS = {
+    "run_id": RUN_ID,
+    "session_id": SESSION_ID,
+    "decision_id": "d-2",  # native_run's first decision (its seq)
+    "anything": RUN_ID,
+}
 XSS = "<img src=x onerror=alert(1)><script>alert(1)</script>\"'"
 XSS_RUN_DIR = "xss-run_1"  # a valid run folder name; the payload goes into meta.run_id
 ID_ROUTES = (
