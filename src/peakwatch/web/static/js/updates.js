@@ -1,11 +1,12 @@
 /* peakwatch page updates: stream messages are applied in batches, a few times a second. A busy
  * runner writes hundreds of events a second; one DOM update (and one layout) per batch keeps
- * the page responsive. */
+ * the page responsive. The runs a batch touched have their server-rendered parts refreshed. */
 
 import { anyAlertListWants, applyAlerts } from "./alerts.js";
 import { markUpdated } from "./clock.js";
 import { anyFeedWants, applyActivities } from "./feed.js";
 import { keepingPlace, trimLists } from "./lists.js";
+import { refreshPartsOf } from "./parts.js";
 import { applyHealth, applyRun, applyRunRemoved } from "./tables.js";
 
 const FLUSH_MS = 100;
@@ -36,11 +37,15 @@ function flush() {
   });
   const activities = [];
   const alerts = [];
+  const touched = new Set();
   let health = null;
   keepingPlace(function () {
     entries.forEach(function (entry, index) {
       const topic = entry[0];
       const data = entry[1];
+      if ((topic === "activity" || topic === "run") && data.run_id) {
+        touched.add(data.run_id);
+      }
       if (topic === "activity") {
         activities.push(data);
       } else if (topic === "alert") {
@@ -62,6 +67,7 @@ function flush() {
     }
   });
   trimLists();
+  refreshPartsOf(touched);
   markUpdated();
 }
 

@@ -1,0 +1,90 @@
+"""The run view's tiles and chart follow the run without a reload; Pause holds them too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser import CHROMIUM, DESKTOP, LAUNCH_ARGS, open_run
+from live_server import running_server
+from peakwatch.producer import RunWriter
+from peakwatch.settings import Settings, load_settings
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
+    ),
+]
+
+RUN = "parts_run"
+TILE_JS = """(name) => {
+  const tile = [...document.querySelectorAll('[data-live-part="tiles"] .tile')]
+    .find((t) => t.querySelector('dt').textContent === name);
+  return tile ? tile.querySelector('dd').textContent.trim() : null;
+}"""
+CHART_JS = """() => {
+  const line = document.querySelector('[data-live-part="chart"] .eq-line');
+  return line ? line.getAttribute('points') : null;
+}"""
+
+
+def make_settings(roots: Path) -> Settings:
+    values = {"index_max_age_seconds": 0.0, "poll_interval_seconds": 0.1, "keepalive_seconds": 1.0}
+    return load_settings(values, environ={}, cwd=roots)
+
+
+def step(writer: RunWriter, equity: float) -> None:
+    """One step of the run: a decision and the position after it."""
+    decision_id = writer.decision("buy", rationale="probe", confidence=0.6)
+    writer.position(1.0, equity, realized_pnl=equity - 10_000.0, decision_id=decision_id)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize("path", [f"/dashboard/runs/{RUN}", f"/dashboard?run={RUN}"])
+def test_tiles_and_chart_follow_the_run_and_pause_holds_them(
+    browser: Any, tmp_path: Path, path: str
+) -> None:
+    settings = make_settings(tmp_path)
+    writer = open_run(settings.runs_dir, RUN)
+    for equity in (10_000.0, 10_010.0, 10_020.0):
+        step(writer, equity)
+    with running_server(settings) as base:
+        page = browser.new_context(viewport=DESKTOP).new_page()
+        page.goto(base + path)
+        page.wait_for_function(
+            "() => (document.getElementById('conn') || {}).textContent === 'live'", timeout=5000
+        )
+        assert page.evaluate(TILE_JS, "Equity") == "10,020.00"
+        assert page.evaluate(TILE_JS, "Steps") == "3"
+        points = page.evaluate(CHART_JS)
+        assert points, "the chart is drawn"
+
+        step(writer, 10_250.5)
+        page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,250.50'", timeout=10_000)
+        assert page.evaluate(TILE_JS, "Steps") == "4"
+        assert page.evaluate(CHART_JS) != points, "the chart took the new step"
+        assert "Reload" not in page.locator("figure.chart").inner_text()
+
+        page.get_by_role("button", name="Pause").click()
+        step(writer, 10_300.0)
+        page.wait_for_timeout(3000)  # longer than a refresh cycle: nothing may change
+        assert page.evaluate(TILE_JS, "Equity") == "10,250.50", "Pause holds the tiles"
+        page.get_by_role("button", name="Resume").click()
+        page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,300.00'", timeout=10_000)
+        assert page.evaluate(TILE_JS, "Steps") == "5"
+        page.context.close()
