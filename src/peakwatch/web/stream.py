@@ -348,3 +348,23 @@ async def stream(
     if refusal is not None:
         return too_many_streams(*refusal)
     return SlotStream(body(), broadcaster.slots, client)
+
+
+def remember_stream_cursor(request: Request) -> None:
+    """Page dependency: note the stream's newest event id before the page reads its data.
+
+    The page's stream resumes after that id, so an event that arrives while the page is
+    read and rendered is sent to it (the page drops what it already shows): no gap.
+    """
+    request.state.stream_cursor = _newest_event_id(request)
+
+
+def stream_cursor(request: Request) -> str | None:
+    """The id noted when the page began (see remember_stream_cursor), else the newest now."""
+    noted: str | None = getattr(request.state, "stream_cursor", None)
+    return noted if noted is not None else _newest_event_id(request)
+
+
+def _newest_event_id(request: Request) -> str | None:
+    broadcaster: Broadcaster | None = getattr(request.app.state, "broadcaster", None)
+    return broadcaster.feed.last_event_id if broadcaster is not None else None
