@@ -466,7 +466,7 @@ def test_a_huge_metric_is_not_served_as_an_integer(hostile_client: TestClient) -
 
 # --- every query parameter of every GET route ---------------------------------------------
 
-PATH_VALUES = {"run_id": "bad_events", "session_id": "bad_session"}
+PATH_VALUES = {"run_id": "bad_events", "session_id": "bad_session", "decision_id": "d-1"}
 SKIPPED_ROUTES = {"/api/stream"}  # an endless event stream; its parameters are tested there
 hostile_params = st.one_of(
     edge_times,

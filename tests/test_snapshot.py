@@ -110,6 +110,7 @@ def test_panels_are_wired_to_real_data(data: Path) -> None:
         "risk",
         "runs",
         "safety",
+        "scorecards",
         "sessions",
         "system",
     }
@@ -144,6 +145,44 @@ def test_same_data_and_as_of_give_identical_bytes(data: Path, tmp_path: Path) ->
     digest = body.pop("content_sha256")
     assert digest == hashlib.sha256(snapshot_module.canonical_json(body)).hexdigest()
     assert str(data) not in a[0].decode() and str(data) not in a[1].decode()
+    cards = next(p for p in body["panels"] if p["id"] == "scorecards")["details"]["runs"]
+    assert {card["run_id"]: card["decisions"] for card in cards}["native"] == 20
+    assert b'id="panel-scorecards"' in a[1]
+
+
+def test_each_run_carries_its_scorecard_as_the_api_answers_it(data: Path) -> None:
+    url = f"/api/live/status/snapshot.json?as_of={AS_OF}"
+    with client_for(data) as client:
+        body = client.get(url).json()
+        api = {r: client.get(f"/api/runs/{r}/scorecard").json() for r in ("native", "csv_run")}
+        html = client.get(f"/api/live/status/snapshot.html?as_of={AS_OF}").text
+        # the run grows after the snapshot: the next one follows, the same data answers alike
+        more = native_bar_events(22)[-12:]
+        write_jsonl(data / "live_runs" / "native" / "events.jsonl", more, mode="a")
+        grown = client.get(url).content
+    with client_for(data) as fresh:
+        assert fresh.get(url).content == grown
+    panel = next(p for p in body["panels"] if p["id"] == "scorecards")
+    assert panel["status"] == "ok" and panel["title"] == "AI scorecards"
+    details = panel["details"]
+    assert (details["runs_total"], details["runs_shown"]) == (4, 4)
+    cards = {card["run_id"]: card for card in details["runs"]}
+    assert set(cards) == {"native", "csv_run", "pq_run", "meta_only"}
+    assert cards["meta_only"]["decisions"] == 0
+    for run_id, answer in api.items():
+        assert cards[run_id] == snapshot_module._rounded(answer), run_id
+    native = cards["native"]
+    assert (native["decisions"], native["closed"], native["wins"], native["losses"]) == (
+        20,
+        19,
+        12,
+        6,
+    )
+    assert native["hit_rate"] == round(12 / 18, 8)
+    assert details["decisions"] == sum(card["decisions"] for card in cards.values())
+    assert "native (ma_crossover · BTC/EUR)" in html and "[0.8, 1]:" in html
+    grown_cards = next(p for p in orjson.loads(grown)["panels"] if p["id"] == "scorecards")
+    assert {c["run_id"]: c["decisions"] for c in grown_cards["details"]["runs"]}["native"] == 22
 
 
 def test_a_slow_machine_does_not_change_the_activity_panel(

@@ -36,6 +36,7 @@ PANEL_TITLES = {
     "risk": "Risk",
     "runs": "Runs",
     "safety": "Safety",
+    "scorecards": "AI scorecards",
     "sessions": "Sessions",
     "system": "System",
 }
@@ -87,6 +88,7 @@ def build_snapshot(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
         "risk": _risk,
         "runs": _runs,
         "safety": _safety,
+        "scorecards": _scorecards,
         "sessions": _sessions,
         "system": _system,
     }
@@ -206,6 +208,24 @@ def _runs(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
             {k: r[k] for k in ("run_id", "mode", "status", "strategy_name", "last_event_time")}
             for r in recent
         ],
+    }
+
+
+def _scorecards(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
+    """The AI scorecard of each of the most recently active runs (at most MAX_ROWS)."""
+    runs = inputs.workspace.runs
+    recent = runs.listing(inputs.as_of, limit=MAX_ROWS)
+    cards = []
+    for summary in recent:
+        card = runs.scorecard(summary["run_id"])
+        if card is not None:
+            cards.append(card)
+    decisions = sum(card["decisions"] for card in cards)
+    return "ok" if decisions else "unknown", {
+        "runs_total": len(inputs.run_statuses),
+        "runs_shown": len(cards),
+        "decisions": decisions,
+        "runs": cards,
     }
 
 
