@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from artifacts import append_events, write_meta
 from live_server import running_server
 from peakwatch.settings import Settings
+from peakwatch.web.app import create_app
+from peakwatch.web.context import as_of_now
 from web_helpers import sse_messages
 
 
@@ -100,3 +106,35 @@ def test_unknown_last_event_id_asks_for_reset(live_settings: Settings) -> None:
     ):
         first = next(m for m in sse_messages(response) if "event" in m)
     assert first["event"] == "reset"
+
+
+@pytest.mark.parametrize("path", ["/", "/activity?run=r1", "/dashboard/runs/r1", "/alerts"])
+def test_an_event_numbered_while_a_page_reads_its_data_is_sent_to_that_page(
+    live_settings: Settings, roots: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    run_dir = roots / "live_runs" / "r1"
+    write_meta(run_dir, "r1")
+    append_events(run_dir / "events.jsonl", 1, 2)
+    app = create_app(live_settings)
+    with TestClient(app, base_url="http://localhost") as client:
+        feed = app.state.broadcaster.feed
+        numbered: list[int] = []
+
+        def event_during_the_request() -> datetime:
+            if not numbered:  # the runner writes, and the live feed numbers it, mid-request
+                append_events(run_dir / "events.jsonl", 3, 1)
+                feed.poll(datetime.now(UTC))
+                numbered.append(feed.newest_number)
+            return as_of_now()
+
+        monkeypatch.setattr("peakwatch.web.pages.as_of_now", event_during_the_request)
+        html = client.get(path).text
+        stream_url = re.search(r'data-stream="([^"]+)"', html)
+        assert stream_url is not None and numbered
+        query = parse_qs(urlsplit(stream_url.group(1).replace("&amp;", "&")).query)
+        cursor = query["last_event_id"][0]
+        missed = feed.since(cursor)
+        assert missed is not None, "the page's stream can resume from its cursor"
+        assert any(e.topic == "activity" and e.data.get("summary") == "e3" for e in missed), (
+            "the event numbered during the page's read is replayed to it"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -13,9 +13,12 @@ from peakwatch.domain.activity import ActivityFilter, decode_cursor
 from peakwatch.domain.alerts import SEVERITIES
 from peakwatch.web import views
 from peakwatch.web.context import as_of_now, settings_of, workspace_of
+from peakwatch.web.stream import remember_stream_cursor, stream_cursor
 from peakwatch.web.templating import quote_id, render
 
-router = APIRouter(include_in_schema=False)
+# Every page notes the stream's position before reading data: its live updates then start
+# from there, so nothing that happens while the page loads is missed.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(remember_stream_cursor)])
 
 Text = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[str | None, Query()]  # checked by views.parse_paging: a 400 page, not JSON
@@ -48,7 +51,7 @@ def page_context(
     stream_url = None
     if stream is not None:
         query = dict(stream)
-        last_id = _last_event_id(request)
+        last_id = stream_cursor(request)
         if last_id:
             query["last_event_id"] = last_id
         stream_url = "/api/stream" + (f"?{urlencode(query)}" if query else "")
@@ -101,11 +104,6 @@ def bad_paging(request: Request) -> Response:
     context = page_context(request, title="Bad request", nav="home", twins=[])
     data = {"sentence": views.PAGING_RULE, "first_page_url": _raw_path(request)}
     return render("bad_request.html", {**context, **data}, 400)
-
-
-def _last_event_id(request: Request) -> str | None:
-    broadcaster = getattr(request.app.state, "broadcaster", None)
-    return broadcaster.feed.last_event_id if broadcaster is not None else None
 
 
 SESSION_MODES = ("shadow", "testnet", "paper", "live")
