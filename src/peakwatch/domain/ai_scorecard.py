@@ -45,13 +45,7 @@ class AiScorecard:
             for (component, own_symbol), tally in tallies_answer(ledger).items():
                 if not tally.decisions:  # a group its decisions have all left
                     continue
-                name = {
-                    "component": component or strategy,
-                    "strategy": strategy,
-                    "symbol": own_symbol or symbol,
-                    "run": run.run_id,
-                }[group_by]
-                label = name if name is not None else "(none)"
+                label = group_label(group_by, run.run_id, strategy, symbol, component, own_symbol)
                 groups.setdefault(label, Tally()).merge(tally)
                 runs_of.setdefault(label, set()).add(run.run_id)
         total = Tally()
@@ -62,6 +56,24 @@ class AiScorecard:
             for name in sorted(groups)
         ]
         return {"group_by": group_by, "groups": rows, "total": total.view()}
+
+    def runs_by_group(self, group_by: str) -> dict[str, list[str]]:
+        """The ids of the runs with decisions in each group of `scorecard(group_by)`, sorted.
+
+        Raises ValueError for another `group_by`.
+        """
+        if group_by not in GROUPS:
+            raise ValueError("group_by must be component, strategy, symbol or run")
+        found: dict[str, set[str]] = {}
+        for run, ledger in self._followed():
+            strategy, symbol = run_defaults(run)
+            for (component, own_symbol), tally in tallies_answer(ledger).items():
+                if tally.decisions:
+                    label = group_label(
+                        group_by, run.run_id, strategy, symbol, component, own_symbol
+                    )
+                    found.setdefault(label, set()).add(run.run_id)
+        return {label: sorted(ids) for label, ids in found.items()}
 
     def trades(
         self,
@@ -107,6 +119,25 @@ class AiScorecard:
             "by_symbol": {name: sums.view() for name, sums in sorted(by_symbol.items())},
             "by_day": {day: sums.view() for day, sums in sorted(by_day.items())},
         }
+
+
+def group_label(
+    group_by: str,
+    run_id: str,
+    strategy: str | None,
+    symbol: str | None,
+    component: str | None,
+    own_symbol: str | None,
+) -> str:
+    """A decision group's name: its component (else the run's strategy), the run's strategy,
+    its symbol (else the run's), or the run; "(none)" when unknown."""
+    name = {
+        "component": component or strategy,
+        "strategy": strategy,
+        "symbol": own_symbol or symbol,
+        "run": run_id,
+    }[group_by]
+    return name if name is not None else "(none)"
 
 
 def _add(total: PnlSums, sums: PnlSums) -> None:

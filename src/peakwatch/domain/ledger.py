@@ -152,6 +152,10 @@ class RunLedger:
         """Changes whenever the decisions or trades may have changed."""
         return self.decisions.version + self.trades.version
 
+    def read_to_end(self, events: EventsFile) -> bool:
+        """Whether this state of the events file (its key) has been read to its end."""
+        return events.key == self._complete_at
+
     @property
     def totals(self) -> RunTotals:
         """The totals as last updated; their problems only while the events file still exists.
@@ -293,7 +297,7 @@ def _parquet_totals(events: EventsFile) -> RunTotals:
     totals.total_orders = saturated_int64(sums.get("orders_generated", 0))
     totals.total_blocked_orders = saturated_int64(sums.get("orders_blocked", 0))
     tail = tail_parquet(events.path, 500, events.label)
-    totals.problems.extend(tail.problems)
+    totals.problems.extend(p for p in tail.problems if p not in totals.problems)  # said once
     for row in tail.rows:
         step = checked_record(StepRow, row, events.label)
         if isinstance(step, Problem):  # the tail read of the run reports bad rows

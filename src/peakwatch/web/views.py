@@ -16,6 +16,7 @@ from peakwatch.domain.activity import ActivityFilter, ActivityPage, SortKey
 from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
+from peakwatch.web import views_trades
 from peakwatch.web.charts import equity_chart
 
 PAYLOAD_LIMIT = 4096
@@ -207,7 +208,7 @@ def home(
     health = workspace.health.report()
     first_rows = Paging(0, HOME_ROWS)
     return {
-        "runs": first_rows.window(runs),
+        "runs": views_trades.with_figures(workspace, first_rows.window(runs)),
         "runs_listing": listing(first_rows, min(len(runs), HOME_ROWS), len(runs)),
         "run_counts": run_status_counts(runs),
         "sessions": sessions,
@@ -245,7 +246,7 @@ def dashboard(
     if selected is None and runs:
         selected = runs[0]["run_id"]
     detail = run_detail(workspace, selected, as_of) if selected else None
-    rows = paging.window(runs)
+    rows = views_trades.with_figures(workspace, paging.window(runs))
     return {
         "runs": rows,
         "runs_listing": listing(paging, len(rows), len(runs)),

@@ -30,6 +30,11 @@ function buildRunRow(table, run) {
   th.setAttribute("scope", "row");
   th.appendChild(link(runHref(run.run_id), run.run_id));
   tr.appendChild(th);
+  if (table.hasAttribute("data-figures")) {  // PnL, hit rate, equity: counted on the next load
+    ["num", "num", "spark-cell"].forEach(function (cls) {
+      tr.appendChild(el("td", cls, "–"));
+    });
+  }
   [run.strategy_name, run.symbol, run.mode].forEach(function (value) {
     tr.appendChild(el("td", null, value || "–"));
   });
