@@ -7,11 +7,12 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
 from peakwatch.domain.alerts import SEVERITIES
-from peakwatch.web import views
+from peakwatch.web import views, views_decisions
 from peakwatch.web.context import as_of_now, settings_of, workspace_of
 from peakwatch.web.stream import remember_stream_cursor, stream_cursor
 from peakwatch.web.templating import quote_id, render
@@ -19,6 +20,22 @@ from peakwatch.web.templating import quote_id, render
 # Every page notes the stream's position before reading data: its live updates then start
 # from there, so nothing that happens while the page loads is missed.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(remember_stream_cursor)])
+
+
+class RunPagePath(Convertor[str]):
+    """A run page's id: any text (a bad one is a 404 page) but `<run>/decisions/<id>`, which
+    is a decision page (pages_decisions)."""
+
+    regex = r"(?![^/]*/decisions/).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("run_page", RunPagePath())
 
 Text = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[str | None, Query()]  # checked by views.parse_paging: a 400 page, not JSON
@@ -101,8 +118,13 @@ def _page_url(request: Request, offset: int, limit: int) -> str:
 
 def bad_paging(request: Request) -> Response:
     """400: the page's offset or limit is not allowed (one sentence, no echo of the value)."""
+    return bad_request(request, views.PAGING_RULE)
+
+
+def bad_request(request: Request, sentence: str) -> Response:
+    """400 with one sentence saying what is allowed (never an echo of the value)."""
     context = page_context(request, title="Bad request", nav="home", twins=[])
-    data = {"sentence": views.PAGING_RULE, "first_page_url": _raw_path(request)}
+    data = {"sentence": sentence, "first_page_url": _raw_path(request)}
     return render("bad_request.html", {**context, **data}, 400)
 
 
@@ -153,11 +175,23 @@ async def runs_dashboard(
     return render("dashboard.html", {**context, **data})
 
 
-@router.get("/dashboard/runs/{run_id:path}")
-async def run_page(request: Request, run_id: str) -> Response:
-    """One run: meta, tiles, chart, the live tail of events and its alerts."""
+@router.get("/dashboard/runs/{run_id:run_page}")
+async def run_page(
+    request: Request, run_id: str, action: Text = None, outcome: Text = None, cursor: Text = None
+) -> Response:
+    """One run: meta, tiles, chart, AI scorecard, decisions (filtered by `action` and
+    `outcome`, paged by `cursor`), the live tail of events and its alerts."""
+    try:
+        wanted = views_decisions.parse_filter(action, outcome, cursor)
+    except views_decisions.BadFilter:
+        return bad_request(request, views_decisions.FILTER_RULE)
     workspace = workspace_of(request)
-    data = await run_in_threadpool(views.run_detail, workspace, run_id, as_of_now())
+    try:
+        data = await run_in_threadpool(
+            views_decisions.run_page, workspace, run_id, as_of_now(), wanted
+        )
+    except views_decisions.BadFilter:  # a cursor of the right shape that is not one of ours
+        return bad_request(request, views_decisions.FILTER_RULE)
     if data is None:
         return _not_found(request, "Run", run_id)
     quoted = quote_id(run_id)
