@@ -367,3 +367,22 @@ def test_orphan_data_is_shown_never_a_500(
     over = html_of(client, decision_url(first, "orphans"))
     assert "not scored" in over  # 1.5 is outside 0..1
     assert "AI scorecard" in html
+
+
+def test_the_json_twins_answer_with_the_same_decisions(
+    client: TestClient, ids: dict[str, str]
+) -> None:
+    html = html_of(client, f"{run_url()}?action=buy")
+    footer = html[html.index('<footer class="site-footer">') :]
+    links = [unescape(link) for link in re.findall(r'href="([^"]+)"', footer)]
+    listed = [link for link in links if "/decisions?" in link]
+    assert listed == [f"/api/runs/{RUN}/decisions?limit=50&action=buy"]
+    answer = client.get(listed[0]).json()
+    assert [row["decision_id"] for row in answer["decisions"]] == [ids["d4"], FIRST]
+    card = client.get(f"/api/runs/{RUN}/scorecard")
+    assert f"/api/runs/{RUN}/scorecard" in links and card.json()["hit_rate"] == pytest.approx(2 / 3)
+    page = html_of(client, decision_url(FIRST))
+    footer = page[page.index('<footer class="site-footer">') :]
+    twin = re.search(r'href="(/api/runs/[^"]+)"', footer)
+    assert twin is not None and twin.group(1) == f"/api/runs/{RUN}/decisions/dec%2F1%20a"
+    assert client.get(twin.group(1)).json()["decision_id"] == FIRST

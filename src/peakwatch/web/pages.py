@@ -200,6 +200,8 @@ async def run_page(
         ("Tail", f"/runs/{quoted}/tail?limit=200"),
         ("Alerts", f"/runs/{quoted}/alerts?limit=50"),
         ("Events", f"/api/runs/{quoted}/events"),
+        ("Decisions", views_decisions.decisions_api_url(run_id, wanted)),
+        ("Scorecard", f"/api/runs/{quoted}/scorecard"),
     ]
     context = page_context(
         request, title=f"Run {run_id}", nav="runs", twins=twins, stream={"run_id": run_id}

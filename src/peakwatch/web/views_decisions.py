@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from peakwatch.domain.workspace import Workspace
 from peakwatch.web import views
@@ -84,6 +85,12 @@ def currency_of(symbol: Any) -> str | None:
 def decision_url(run_id: str, decision_id: str) -> str:
     """The decision page's path, both ids percent-encoded."""
     return f"/dashboard/runs/{quote_id(run_id)}/decisions/{quote_id(decision_id)}"
+
+
+def decisions_api_url(run_id: str, wanted: DecisionFilter) -> str:
+    """The JSON twin of the decisions table: the same page of the same filter."""
+    query = urlencode({"limit": str(DECISION_ROWS), **wanted.query(wanted.cursor)})
+    return f"/api/runs/{quote_id(run_id)}/decisions?{query}"
 
 
 def run_page(
