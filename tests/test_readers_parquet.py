@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from peakwatch.sources.parquet_tail import ParquetTail, sum_parquet_columns, tail_parquet
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.steady import REWRITING
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -197,7 +198,10 @@ def test_a_big_footer_is_parsed_once_and_a_new_footer_is_noticed(
     write_events(path, 4002, 2)  # rewritten: a new footer
     assert [row["step"] for row in tail_parquet(path, 2, "e.parquet").rows] == [4000, 4001]
     assert len(parses) == 2
-    with path.open("r+b") as f:  # a damaged footer is reported, not served from the cache
+    with path.open("r+b") as f:  # a damaged footer: the last whole rows, marked, not parsed
         f.seek(-200, 2)
         f.write(b"\xff" * 100)
-    assert tail_parquet(path, 2, "e.parquet").problems == [Problem("e.parquet", UNREADABLE)]
+    damaged = tail_parquet(path, 2, "e.parquet")
+    assert damaged.problems == [Problem("e.parquet", REWRITING)]
+    assert [row["step"] for row in damaged.rows] == [4000, 4001] and damaged.rewriting
+    assert tail_parquet(path, 5, "e.parquet").problems == [Problem("e.parquet", UNREADABLE)]

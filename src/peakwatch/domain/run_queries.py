@@ -241,7 +241,8 @@ class Runs:
         totals = self.ledger(run)
         last_event = summary["last_event_time"] or totals["last_event_time"]
         snapshot = {**totals, **summary, "last_event_time": last_event}
-        snapshot["problems"] = summary["problems"] + totals["problems"]
+        problems = summary["problems"] + totals["problems"]
+        snapshot["problems"] = [p for i, p in enumerate(problems) if p not in problems[:i]]
         snapshot["meta"] = _meta_view(run)
         return snapshot
 

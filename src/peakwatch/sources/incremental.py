@@ -48,6 +48,11 @@ class IncrementalReader:
         self._sample = b""  # the bytes just before the offset, as last read
 
     @property
+    def identity(self) -> tuple[int, int] | None:
+        """The (inode, device) of the file being read, once it has been opened."""
+        return self._identity
+
+    @property
     def offset(self) -> int:
         """Byte offset of the next unread byte (the start of a partial line, if any)."""
         return self._offset

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from peakwatch.contract.values import INT64_MAX, INT64_MIN
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.regular_files import NotRegularFile, open_regular
+from peakwatch.sources.steady import STEADY
 
 UNREADABLE = "Parquet file is corrupt or was being rewritten"
 MAGIC = b"PAR1"
@@ -32,12 +33,17 @@ class ParquetTail:
     total_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     missing: bool = False
+    rewriting: bool = False  # the file is not whole: these are its last whole rows
 
 
 def tail_parquet(path: Path, limit: int, label: str) -> ParquetTail:
-    """The last `limit` rows, reading only the row groups at the end that hold them."""
+    """The last `limit` rows, reading only the row groups at the end that hold them.
+
+    While the file is being rewritten, the last rows read from it whole (marked).
+    """
     try:
         with open_regular(path) as f:
+            st = os.fstat(f.fileno())
             parquet = open_parquet(f)
             total = parquet.metadata.num_rows
             groups: list[pa.Table] = []
@@ -57,8 +63,15 @@ def tail_parquet(path: Path, limit: int, label: str) -> ParquetTail:
     except NotRegularFile as error:
         return ParquetTail(problems=[Problem(label, error.reason)])
     except Exception:  # pyarrow raises many error types on corrupt or truncated input
-        return ParquetTail(problems=[Problem(label, UNREADABLE)])
-    return ParquetTail(rows, total)
+        whole = STEADY.recall(path, ("tail", limit))
+        if whole is None:
+            return ParquetTail(problems=[Problem(label, UNREADABLE)])
+        kept: ParquetTail = whole.result
+        reason = STEADY.broken(path)
+        return ParquetTail(kept.rows, kept.total_rows, [Problem(label, reason)], rewriting=True)
+    tail = ParquetTail(rows, total)
+    STEADY.remember(path, ("tail", limit), st, tail)
+    return tail
 
 
 def open_parquet(f: BinaryIO) -> pq.ParquetFile:
@@ -98,6 +111,7 @@ def sum_parquet_columns(
     problems: list[Problem] = []
     try:
         with open_regular(path) as f:
+            st = os.fstat(f.fileno())
             parquet = open_parquet(f)
             schema = parquet.schema_arrow
             present = []
@@ -118,7 +132,12 @@ def sum_parquet_columns(
     except NotRegularFile as error:
         return {name: 0.0 for name in columns}, 0, [Problem(label, error.reason)]
     except Exception:  # pyarrow raises many error types on corrupt or truncated input
-        return {name: 0.0 for name in columns}, 0, [Problem(label, UNREADABLE)]
+        whole = STEADY.recall(path, ("sums", tuple(columns)))
+        if whole is None:
+            return {name: 0.0 for name in columns}, 0, [Problem(label, UNREADABLE)]
+        kept_sums, kept_total = whole.result
+        return dict(kept_sums), kept_total, [Problem(label, STEADY.broken(path))]
+    STEADY.remember(path, ("sums", tuple(columns)), st, (dict(sums), total))
     return sums, total, problems
 
 

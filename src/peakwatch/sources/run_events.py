@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from peakwatch.sources.incremental import MAX_LINE_BYTES, IncrementalReader
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.parquet_tail import tail_parquet
 from peakwatch.sources.problems import Problem
+from peakwatch.sources.steady import REWRITING, STEADY
 from peakwatch.sources.tail import read_first_line, read_header, scan_budget, tail_lines
 
 EventsFormat = Literal["jsonl", "csv", "parquet"]
@@ -56,6 +58,7 @@ class RecordsRead:
     truncated: bool = False
     missing: bool = False
     error: Problem | None = None
+    rewriting: bool = False  # the file is mid-rewrite: these are its last whole records
 
 
 def find_events_file(run_dir: Path, label: str) -> EventsFile | None:
@@ -75,9 +78,30 @@ def record_time(record: RunRecord) -> datetime | None:
 
 
 def read_tail(events: EventsFile, limit: int) -> RecordsRead:
-    """The last `limit` readable records, oldest first, reading from the end of the file."""
+    """The last `limit` readable records, oldest first, reading from the end of the file.
+
+    While the file is being rewritten in place (shorter than when last read whole, or a
+    Parquet file without its footer), the records last read from it whole, marked.
+    """
     if events.format == "parquet":
         return _parquet_tail(events, limit)
+    try:
+        st: os.stat_result | None = os.stat(events.path)
+    except OSError:
+        st = None
+    whole = None if st is None else STEADY.shrunk(events.path, ("tail", limit), st)
+    if whole is not None:
+        kept: RecordsRead = whole.result
+        problem = Problem(events.label, STEADY.broken(events.path))
+        return RecordsRead(list(kept.records), [problem], exhausted=kept.exhausted, rewriting=True)
+    result = _line_tail(events, limit)
+    if st is not None:
+        STEADY.remember(events.path, ("tail", limit), st, result)
+    return result
+
+
+def _line_tail(events: EventsFile, limit: int) -> RecordsRead:
+    """The last `limit` records of a JSONL or CSV events file."""
     start = 0
     header: RawLine | None = None
     if events.format == "csv":
@@ -100,7 +124,7 @@ def read_last_event_time(events: EventsFile) -> tuple[datetime | None, Problem |
     for located in reversed(read.records):
         stamp = record_time(located.record)
         if stamp is not None:
-            return stamp, None
+            return stamp, read.problems[-1] if read.rewriting else None
     if read.problems:
         return None, read.problems[-1]
     return None, None
@@ -132,7 +156,9 @@ def decode_lines(
 
 def _parquet_tail(events: EventsFile, limit: int) -> RecordsRead:
     tail = tail_parquet(events.path, limit, events.label)
-    result = RecordsRead(problems=list(tail.problems), exhausted=len(tail.rows) < limit)
+    result = RecordsRead(
+        problems=list(tail.problems), exhausted=len(tail.rows) < limit, rewriting=tail.rewriting
+    )
     first_index = tail.total_rows - len(tail.rows)
     for index, row in enumerate(tail.rows, start=first_index):
         record = checked_record(StepRow, row, events.label, line=index + 1)
@@ -165,8 +191,12 @@ class EventsFollower:
     def read_new(self, max_bytes: int | None = None) -> RecordsRead:
         """Records appended since the previous call (all of them on the first call).
 
-        `max_bytes` bounds one call's read (and memory); call again for the rest.
+        `max_bytes` bounds one call's read (and memory); call again for the rest. While the
+        file is shorter than what was read of it (a rewrite in place under way), nothing is
+        read and `error` says so: the records read so far stand until it is whole again.
         """
+        if self._mid_rewrite():
+            return RecordsRead(error=Problem(self.events.label, STEADY.broken(self.events.path)))
         appended = self._reader.read_new(max_bytes)
         result = RecordsRead(
             reset=appended.reset, truncated=appended.truncated, missing=appended.missing
@@ -186,3 +216,17 @@ class EventsFollower:
         result.records, problems = decode_lines(self.events, lines, self._header)
         result.problems.extend(problems)
         return result
+
+    def _mid_rewrite(self) -> bool:
+        """True while the same file is shorter than the offset read so far (within the grace)."""
+        identity, offset = self._reader.identity, self._reader.offset
+        if identity is None or not offset:
+            return False
+        try:
+            st = os.stat(self.events.path)
+        except OSError:
+            return False
+        if (st.st_ino, st.st_dev) != identity or st.st_size >= offset:
+            STEADY.forget_broken(self.events.path)
+            return False
+        return STEADY.broken(self.events.path) == REWRITING

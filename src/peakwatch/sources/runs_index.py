@@ -24,6 +24,7 @@ from peakwatch.sources.paths import (
 )
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import EventsFile, find_events_file, read_last_event_time
+from peakwatch.sources.steady import STEADY
 
 META_NAME = "meta.json"
 ALERTS_NAME = "alerts.jsonl"
@@ -215,6 +216,8 @@ class RunsIndex:
         self.parse_count += 1
         meta_label = f"{label}/{META_NAME}"
         obj, reason = read_json_object(path / META_NAME)
+        if obj is None and known is not None and known.meta is not None:
+            return known.meta, Problem(meta_label, STEADY.broken(path / META_NAME))  # mid-rewrite
         if obj is None:
             return None, Problem(meta_label, reason or "unreadable")
         result = checked_record(RunMeta, obj, meta_label)

@@ -15,6 +15,7 @@ from peakwatch.sources.identity import FileKey
 from peakwatch.sources.json_file import read_json_object
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.regular_files import entry_problem
+from peakwatch.sources.steady import STEADY
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -114,17 +115,24 @@ class SessionsIndex:
                 or known.key.size != st.st_size
                 or known.key.inode != st.st_ino
             ):
-                changed[name] = self._parse(name, FileKey.of(st))
+                changed[name] = self._parse(name, FileKey.of(st), known)
         self.link_problems = links
         return seen, changed
 
-    def _parse(self, name: str, key: FileKey) -> SessionFile:
+    def _parse(self, name: str, key: FileKey, known: SessionFile | None = None) -> SessionFile:
+        """Read one record; a record that was whole and is now torn keeps its last whole view."""
         self.parse_count += 1
         label = f"{self.label}/{name}"
         try:
-            return self._parsed(name, key, label)
+            parsed = self._parsed(name, key, label)
         except Exception:  # one record must never stop the registry scan
-            return SessionFile(name, key, None, Problem(label, FILE_NOT_READ))
+            parsed = SessionFile(name, key, None, Problem(label, FILE_NOT_READ))
+        if parsed.record is None and known is not None and known.record is not None:
+            reason = STEADY.broken(self.root / name)  # replaced non-atomically, mid-write
+            return SessionFile(name, key, known.record, Problem(label, reason))
+        if parsed.record is not None:
+            STEADY.forget_broken(self.root / name)
+        return parsed
 
     def _parsed(self, name: str, key: FileKey, label: str) -> SessionFile:
         obj, reason = read_json_object(self.root / name)
