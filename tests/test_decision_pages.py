@@ -132,8 +132,8 @@ def test_the_panel_shows_the_hand_computed_scorecard(
     assert "+4.75 EUR per decision" in html
     assert score(html, "avg_win_loss") == "+12.50 / -6.00"
     assert "profit factor 4.17" in html  # 25 / 6
-    assert score(html, "latency") == "30.0 ms / 50.0 ms"  # nearest rank of 12 20 30 40 50
-    assert score(html, "first_fill") == "250.0 ms / 250.0 ms"
+    assert score(html, "latency") == "30.0 / 50.0 ms"  # nearest rank of 12 20 30 40 50
+    assert score(html, "first_fill") == "250.0 / 250.0 ms"
     assert score(html, "brier") == "0.180"  # (0.2^2 + 0.7^2 + 0.1^2) / 3
     assert score(html, "blocked_share") == "25.0 %"  # d2 of four checked (d1-d3; d4 by its order)
     assert score(html, "rejected_share") == "50.0 %"  # o4 of o1 and o4

@@ -34,7 +34,7 @@ FILTER_RULE = (
 )
 # the reliability diagram: a square plot inside a viewBox with room for axis labels
 PLOT_LEFT, PLOT_TOP, PLOT_SIZE = 34.0, 10.0, 200.0
-DIAGRAM_WIDTH, DIAGRAM_HEIGHT = PLOT_LEFT + PLOT_SIZE + 10.0, PLOT_TOP + PLOT_SIZE + 34.0
+DIAGRAM_WIDTH, DIAGRAM_HEIGHT = PLOT_LEFT + PLOT_SIZE + 10.0, PLOT_TOP + PLOT_SIZE + 46.0
 # the waterfall: each bar lives in a 1000 x 10 viewBox stretched to its row
 BAR_SPAN = 1000.0
 MIN_BAR = 6.0
