@@ -254,6 +254,8 @@ def test_paging_walks_every_decision_once_with_older_links(
         "cursor=%3Cscript%3E",
         "action=%3Cscript%3Ealert(1)%3C/script%3E",
         "action=" + "x" * 41,
+        "action=" + "x" * 5000,
+        "cursor=" + "1" * 300,
     ],
 )
 def test_a_bad_filter_or_cursor_is_the_400_page_with_one_sentence(

@@ -39,6 +39,7 @@ register_url_convertor("run_page", RunPagePath())
 
 Text = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[str | None, Query()]  # checked by views.parse_paging: a 400 page, not JSON
+Filter = Annotated[str | None, Query()]  # checked by views_decisions.parse_filter: a 400 page
 
 NAV = (
     ("home", "/", "Home"),
@@ -177,7 +178,11 @@ async def runs_dashboard(
 
 @router.get("/dashboard/runs/{run_id:run_page}")
 async def run_page(
-    request: Request, run_id: str, action: Text = None, outcome: Text = None, cursor: Text = None
+    request: Request,
+    run_id: str,
+    action: Filter = None,
+    outcome: Filter = None,
+    cursor: Filter = None,
 ) -> Response:
     """One run: meta, tiles, chart, AI scorecard, decisions (filtered by `action` and
     `outcome`, paged by `cursor`), the live tail of events and its alerts."""
