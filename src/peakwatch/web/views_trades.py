@@ -3,7 +3,6 @@ a worker thread); the SVG geometry of sparklines and of the comparison chart."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +11,7 @@ from peakwatch.domain.run_figures import equity_curve, row_figures
 from peakwatch.domain.workspace import Workspace
 from peakwatch.web import views
 from peakwatch.web.charts import EQUITY_HEIGHT, WIDTH, equity_chart
-from peakwatch.web.templating import quote_id
+from peakwatch.web.views_decisions import currency_of, decision_url
 
 SPARK_POINTS = 40  # equity values drawn in a runs-table sparkline
 ROW_BYTES = 1 << 20  # of a run's unread backlog one runs-table row may read
@@ -25,7 +24,6 @@ TRADES_MAX_OFFSET = 5000  # across runs the newest trades are merged: deeper, pi
 DAY_ROWS = 90  # newest days in a PnL-per-day table
 SYMBOL_ROWS = 200
 GROUP_RUN_LINKS = 5
-CURRENCY = re.compile(r"[A-Z]{3,5}")
 TRADES_OFFSET_RULE = (
     f"offset must be a whole number from 0 to {TRADES_MAX_OFFSET:,} and limit one from 1 to "
     f"500 (default 100); for older trades pick a run."
@@ -39,19 +37,9 @@ class BadParameter(Exception):
     sentence: str
 
 
-def currency_of(symbol: Any) -> str | None:
-    """The quote currency of a market symbol (`BTC/EUR` -> EUR); None when unknown."""
-    if not isinstance(symbol, str) or "/" not in symbol:
-        return None
-    quote = symbol.rpartition(":")[2] if ":" in symbol else symbol.partition("/")[2]
-    return quote if CURRENCY.fullmatch(quote) else None
-
-
 def decision_href(run_id: str, decision_id: str | None) -> str | None:
-    """The decision page of a decision, both ids percent-encoded; None without a decision."""
-    if not decision_id:
-        return None
-    return f"/dashboard/runs/{quote_id(run_id)}/decisions/{quote_id(decision_id)}"
+    """The decision page of a decision (views_decisions.decision_url); None without one."""
+    return decision_url(run_id, decision_id) if decision_id else None
 
 
 def duration_text(seconds: Any) -> str:

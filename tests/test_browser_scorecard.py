@@ -1,0 +1,99 @@
+"""The scorecard page in Chromium at desktop and phone size: nothing spills sideways, the group
+and hit rate columns stay in view, and screenshots of it go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser import CHROMIUM, LAUNCH_ARGS, OVERFLOW_JS, PHONE, PageWatch, demo_writing
+from live_server import running_server
+from peakwatch.settings import load_settings
+from trade_world import build_trade_world
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
+    ),
+]
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+# The first column and the hit rate column, where they are on the screen.
+COLUMNS_JS = """() => {
+  const table = document.querySelector("table[data-scorecard-table]");
+  const head = [...table.tHead.rows[0].cells];
+  const hit = head.findIndex((cell) => cell.textContent.trim() === "Hit rate");
+  const row = table.tBodies[0].rows[0];
+  const first = row.querySelector("th").getBoundingClientRect();
+  const hitBox = row.cells[hit].getBoundingClientRect();
+  const wrap = table.closest(".table-wrap").getBoundingClientRect();
+  return {
+    first_left: first.left, first_right: first.right, hit_left: hitBox.left,
+    hit_right: hitBox.right, wrap_right: wrap.right, inner: window.innerWidth,
+    rows: table.tBodies[0].rows.length,
+    note: getComputedStyle(document.querySelector(".scroll-note")).display,
+  };
+}"""
+
+
+SCROLL_JS = "() => { const w = document.querySelector('.table-wrap'); w.scrollLeft = 1e6; }"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over the demo's runs (a few seconds of them) and the hand-made trade world."""
+    roots = tmp_path_factory.mktemp("scorecard") / "data"
+    roots.mkdir()
+    settings = load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=roots)
+    build_trade_world(settings.runs_dir)
+    with demo_writing(roots, speed=20.0):
+        time.sleep(3.0)  # a few dozen bars per demo run: decisions with outcomes to score
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_scorecard_fits_and_is_photographed(browser: Any, base: str, size: str) -> None:
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    watch = PageWatch(base.split("//", 1)[1]).attach(page)
+    response = page.goto(f"{base}/scorecard?group_by=run")
+    assert response is not None and response.status == 200
+    overflow = page.evaluate(OVERFLOW_JS)
+    assert overflow["scrollWidth"] <= overflow["innerWidth"], overflow
+    columns = page.evaluate(COLUMNS_JS)
+    assert columns["rows"] >= 4, columns  # alpha, beta, orphan and the demo's runs
+    assert columns["first_left"] >= 0 and columns["first_right"] <= columns["inner"]
+    assert columns["hit_right"] <= columns["wrap_right"] + 1, columns  # in view, not cut off
+    assert columns["note"] == ("block" if size == "phone" else "none")
+    if size == "phone":  # the group stays in view while the table scrolls to the last column
+        page.evaluate(SCROLL_JS)
+        after = page.evaluate(COLUMNS_JS)
+        assert after["first_left"] >= 0 and after["first_right"] <= after["inner"], after
+        page.evaluate("() => { document.querySelector('.table-wrap').scrollLeft = 0; }")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"scorecard-{size}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    assert path.stat().st_size > 10_000
+    assert not watch.errors and not watch.foreign, (watch.errors, watch.foreign)
+    context.close()
