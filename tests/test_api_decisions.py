@@ -469,3 +469,20 @@ def test_errors_never_show_exception_text_or_paths(world: TestClient, roots: Pat
         assert response.status_code in (200, 404, 422), url
         assert str(roots) not in response.text and "Traceback" not in response.text
         assert "Error" not in response.text, url
+
+
+def test_texts_from_the_artifacts_are_shown_redacted(
+    settings: Settings, client: TestClient
+) -> None:
+    leak = "ghp_ApiDecisionsLeak7xk2Lq9Vm4Tz8Nc1Bw6"
+    run = writer(settings, "leaky", "momo", "BTC/EUR")
+    run.decision("buy", rationale=f"token {leak}", decision_id="k", ts=at(1))
+    run.risk(False, [f"auth failed with {leak}"], decision_id="k", ts=at(1.1))
+    run.event("error", "x", data={"decision_id": "k", "error": f"api_key={leak}"}, ts=at(1.2))
+    for url in ("/api/runs/leaky/decisions", "/api/runs/leaky/decisions/k"):
+        response = client.get(url)
+        assert response.status_code == 200 and leak not in response.text, url
+    (reasons,) = [
+        row["risk_reasons"] for row in ok(client, "/api/runs/leaky/decisions")["decisions"]
+    ]
+    assert reasons and reasons[0].startswith("auth failed with")

@@ -24,12 +24,20 @@ def run_defaults(run: RunFolder) -> tuple[str | None, str | None]:
 
 
 def _shown(view: dict[str, Any], run: RunFolder) -> dict[str, Any]:
-    """A decision view with the run's defaults filled in and its rationale redacted."""
+    """A decision view with the run's defaults filled in and its texts (rationale, reason,
+    risk reasons, the trace's reasons and errors) redacted."""
     strategy, symbol = run_defaults(run)
     view["component"] = view["component"] or strategy
     view["symbol"] = view["symbol"] or symbol
-    if view["rationale"]:
-        view["rationale"] = redact_text(view["rationale"])
+    for name in ("rationale", "reason"):
+        if view[name]:
+            view[name] = redact_text(view[name])
+    view["risk_reasons"] = [redact_text(reason) for reason in view["risk_reasons"]]
+    for item in view.get("trace", ()):
+        if "reasons" in item:
+            item["reasons"] = [redact_text(reason) for reason in item["reasons"]]
+        if item.get("error"):
+            item["error"] = redact_text(item["error"])
     return view
 
 
