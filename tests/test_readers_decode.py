@@ -121,14 +121,19 @@ def test_csv_rows_map_fields_to_header(
     lines = [RawLine(100 + i, csv_line(fields)) for i, fields in enumerate(rows)]
     decoded, problems = decode_csv_rows(header, lines, "run/events.csv")
     expected = []
-    for fields in rows:
+    short = []
+    for line, fields in zip(lines, rows, strict=True):
+        if len(fields) < len(columns):  # never read with values under the wrong names
+            reason = f"row has {len(fields)} fields, the header names {len(columns)}: not read"
+            short.append(Problem("run/events.csv", reason, offset=line.offset))
+            continue
         row: dict[str, str | None] = {name: None for name in columns}
         for name, value in zip(columns, fields, strict=False):
             row[name] = value or None
         for i, value in enumerate(fields[len(columns) :], start=1):
             row[f"_extra_{i}"] = value or None
         expected.append(row)
-    assert problems == []
+    assert problems == short
     assert decoded == expected
 
 
@@ -144,9 +149,11 @@ def test_csv_exact_rows_and_bad_line() -> None:
     assert rows == [
         {"step": "1", "equity": "100.5", "risk, reasons": "a, b"},
         {"step": "3", "equity": None, "risk, reasons": None, "_extra_1": "x", "_extra_2": "y"},
-        {"step": "4", "equity": None, "risk, reasons": None},
     ]
-    assert problems == [Problem("r/events.csv", "line is not valid UTF-8 CSV", offset=45)]
+    assert problems == [
+        Problem("r/events.csv", "line is not valid UTF-8 CSV", offset=45),
+        Problem("r/events.csv", "row has 1 fields, the header names 3: not read", offset=60),
+    ]
 
 
 def test_csv_bad_header_is_one_problem() -> None:

@@ -288,10 +288,10 @@ def test_repository_root_checks_every_artifact_kind(
     code, out = run(capsys, tmp_path)
     assert code == 1
     assert file_line(out, "logs/ai/ai_events.jsonl") == (
-        "ERROR  logs/ai/ai_events.jsonl  2 records  AI events: 1 error"
+        "ERROR  logs/ai/ai_events.jsonl  2 records  AI events [ts_utc decision]: 1 error"
     )
     assert problems_of(out, "logs/ai/ai_events.jsonl") == [
-        "line 2: field 'ts_utc': not an ISO-8601 timestamp"
+        "line 2: ts_utc decision: field 'ts_utc': not an ISO-8601 timestamp"
     ]
     for path in (
         "live_runs/run_i/meta.json",

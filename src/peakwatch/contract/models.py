@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from peakwatch.contract.normalize import as_ai_decision, as_execution
 from peakwatch.contract.values import (
+    parse_epoch_or_iso,
     parse_utc,
     to_bool,
     to_decision_id,
@@ -26,6 +28,7 @@ CONTRACT_VERSION = "0.1.0"
 
 UtcTime = Annotated[datetime | None, BeforeValidator(parse_utc)]
 RequiredUtcTime = Annotated[datetime, BeforeValidator(parse_utc)]
+EpochOrUtcTime = Annotated[datetime, BeforeValidator(parse_epoch_or_iso)]
 Number = Annotated[float | None, BeforeValidator(to_finite)]
 Integer = Annotated[int | None, BeforeValidator(to_int)]
 RequiredInteger = Annotated[int, BeforeValidator(to_int)]
@@ -157,10 +160,17 @@ class SessionRecord(Record):
 
 
 class AiDecisionEvent(Record):
-    """One line of `logs/ai/ai_events.jsonl`."""
+    """One line of `logs/ai/ai_events.jsonl`: an AI decision (`ts_utc`) or an `ai_event.v1`.
+
+    An `ai_event.v1` line (epoch `ts`, `event_type`, `severity`, `extra.confidence`) is
+    mapped onto the decision fields (see normalize.py); `format` names the line's format.
+    """
 
     v: Integer = 1
-    ts_utc: RequiredUtcTime
+    ts_utc: EpochOrUtcTime
+    format: str = "ts_utc decision"
+    level: Text = None
+    severity: Text = None
     component: Text = None
     run_id: Text = None
     event: Text = None
@@ -172,13 +182,28 @@ class AiDecisionEvent(Record):
     rationale: Text = None
     decision_id: DecisionId = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, obj: Any) -> Any:
+        return as_ai_decision(obj)
+
 
 class ExecutionEvent(Record):
-    """One line of `logs/execution/<session_id>.jsonl`."""
+    """One execution line: telemetry (`kind`, `payload`), `execution_event.v1`,
+    `execution_event_v0` or an ExecEvent sample, the last three mapped onto telemetry's
+    fields (see normalize.py); `format` names the line's format."""
 
-    ts: RequiredUtcTime
+    ts: EpochOrUtcTime
     session_id: Text = None
     symbol: Text = None
     mode: Text = None
     kind: Text = None
     payload: Mapping = Field(default_factory=dict)
+    format: str = "kind telemetry"
+    level: Text = None
+    message: Text = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, obj: Any) -> Any:
+        return as_execution(obj)

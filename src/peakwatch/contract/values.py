@@ -228,3 +228,15 @@ def json_limit_violation(value: Any) -> str | None:
             return f"is nested deeper than {MAX_JSON_NESTING} levels"
         pending.extend((child, depth + 1) for child in children)
     return None
+
+
+def parse_epoch_or_iso(value: Any) -> datetime | None:
+    """Epoch seconds (a non-negative number, as Peak_Trade's v1 events write) or ISO text as UTC."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or value < 0:
+            raise ValueError("not a time: epoch seconds must be finite and not negative")
+        try:
+            return _as_utc(datetime.fromtimestamp(value, tz=UTC))
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(TIME_OUT_OF_RANGE) from None
+    return parse_utc(value)

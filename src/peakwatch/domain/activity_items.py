@@ -73,7 +73,7 @@ def ai_event_item(event: AiDecisionEvent, source_id: str, position: int) -> Acti
         position=position,
         source="ai",
         kind="ai_decision",
-        level="warning" if decision == "reject" else "info",
+        level=event.level or ("warning" if decision == "reject" else "info"),
         summary=_one_line(summary),
         run_id=event.run_id,
         session_id=_text(event.extras().get("session_id")),
@@ -91,6 +91,8 @@ def execution_item(event: ExecutionEvent, source_id: str, position: int) -> Acti
         if key in payload and payload[key] not in (None, "")
     )
     summary = f"Execution {kind}" + (f": {details}" if details else "")
+    if event.message:
+        summary += f" ({event.message})"
     if event.symbol:
         summary += f" [{event.symbol}]"
     return ActivityItem(
@@ -99,7 +101,7 @@ def execution_item(event: ExecutionEvent, source_id: str, position: int) -> Acti
         position=position,
         source="execution",
         kind=f"execution_{kind}",
-        level="error" if kind == "error" else "info",
+        level=event.level or ("error" if kind == "error" else "info"),
         summary=_one_line(summary),
         run_id=_text(payload.get("run_id")),
         session_id=event.session_id,

@@ -94,6 +94,7 @@ class SideRecords:
         else:
             payload = obj.get("payload")
             run_id = text_of(payload.get("run_id")) if isinstance(payload, dict) else None
+            run_id = run_id or text_of(obj.get("run_id"))  # Peak_Trade's v0/v1 execution events
         if run_id is None:
             return
         model: type[AiDecisionEvent] | type[ExecutionEvent]

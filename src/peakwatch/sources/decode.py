@@ -108,7 +108,8 @@ def decode_csv_rows(
 ) -> tuple[list[dict[str, str | None]], list[Problem]]:
     """Each line as a dict keyed by the header's columns; empty strings become None.
 
-    Extra fields go under `_extra_1`, `_extra_2`...; missing fields are None.
+    Extra fields go under `_extra_1`, `_extra_2`...; a row with fewer fields than the header
+    is a problem and not read (its values would sit under the wrong names).
     """
     problems: list[Problem] = []
     columns = _header_fields(header.data.removeprefix(BOM))
@@ -121,6 +122,10 @@ def decode_csv_rows(
             problems.append(Problem(label, "line is not valid UTF-8 CSV", offset=line.offset))
             continue
         if not fields:
+            continue
+        if len(fields) < len(columns):  # its values would land in the wrong columns: not read
+            reason = f"row has {len(fields)} fields, the header names {len(columns)}: not read"
+            problems.append(Problem(label, reason, offset=line.offset))
             continue
         row: dict[str, str | None] = {name: None for name in columns}
         for name, value in zip(columns, fields, strict=False):

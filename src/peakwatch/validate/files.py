@@ -16,6 +16,7 @@ from peakwatch.contract.models import (
     SessionRecord,
     StepRow,
 )
+from peakwatch.contract.peak_trade_events import STRICT_MODELS
 from peakwatch.contract.values import to_decision_id
 from peakwatch.domain.steps import to_finite_or_none
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
@@ -283,3 +284,38 @@ def check_session_record(path: Path, label: str) -> FileReport:
     """A sessions registry record; a missing session_id falls back to the file name."""
     defaults = {"session_id": path.name.removesuffix(".json")}
     return check_json_document(path, label, SessionRecord, "session record", defaults)
+
+
+FormatOf = Callable[[dict[str, Any]], str]
+
+
+def check_event_formats(
+    path: Path, label: str, family: str, format_of: FormatOf, model: type[Record]
+) -> FileReport:
+    """A JSON Lines file whose lines may be in several formats, each named and checked.
+
+    A Peak_Trade format is checked by its strict model (what Peak_Trade requires), every
+    line also by the reader's `model`; the report's kind names the formats found.
+    """
+    report = FileReport(label, family)
+    found: set[str] = set()
+    for number, line in numbered_lines(path, report):
+        objects, problems = decode_jsonl([line], label, first_line_number=number)
+        for problem in problems:
+            report.problem(problem)
+        for obj in objects:
+            fmt = format_of(obj)
+            found.add(fmt)
+            strict = STRICT_MODELS.get(fmt)
+            checked = validate_record(strict, obj, label, line=number) if strict else None
+            if isinstance(checked, Problem):
+                report.error(f"{fmt}: {checked.reason}", line=number)
+                continue
+            record = validate_record(model, obj, label, line=number, offset=line.offset)
+            if isinstance(record, Problem):
+                report.error(f"{fmt}: {record.reason}", line=number)
+                continue
+            report.records += 1
+    if found:
+        report.kind = f"{family} [{', '.join(sorted(found))}]"
+    return report

@@ -14,11 +14,13 @@ from peakwatch.contract.models import (
     RunMeta,
     StoreAlert,
 )
+from peakwatch.contract.normalize import ai_format, execution_format
 from peakwatch.sources.paths import is_inside, is_valid_id
 from peakwatch.sources.regular_files import read_problem
 from peakwatch.sources.run_events import EVENTS_FILES
 from peakwatch.validate.files import (
     check_csv_events,
+    check_event_formats,
     check_json_document,
     check_jsonl,
     check_native_events,
@@ -32,7 +34,15 @@ ALERTS_DIR = "live_runs/alerts"
 SESSIONS_DIR = "reports/experiments/live_sessions"
 AI_EVENTS = "logs/ai/ai_events.jsonl"
 EXECUTION_DIR = "logs/execution"
-REPOSITORY_MARKERS = (RUNS_DIR, SESSIONS_DIR, AI_EVENTS, EXECUTION_DIR, ALERTS_DIR)
+EXEC_EVENTS_DIR = "out/ops/execution_events"
+REPOSITORY_MARKERS = (
+    RUNS_DIR,
+    SESSIONS_DIR,
+    AI_EVENTS,
+    EXECUTION_DIR,
+    ALERTS_DIR,
+    EXEC_EVENTS_DIR,
+)
 
 
 # -- folders -----------------------------------------------------------------------------------
@@ -149,9 +159,20 @@ def check_repository(validation: Validation) -> None:
     if (root / SESSIONS_DIR).is_dir():
         check_registry(validation, root / SESSIONS_DIR)
     if (root / AI_EVENTS).is_file():
-        _guarded(validation, root / AI_EVENTS, _jsonl_checker(AiDecisionEvent, "AI events"))
-    if (root / EXECUTION_DIR).is_dir():
-        check_jsonl_folder(validation, root / EXECUTION_DIR, ExecutionEvent, "execution events")
+        _guarded(validation, root / AI_EVENTS, _ai_checker)
+    for folder in (EXECUTION_DIR, EXEC_EVENTS_DIR):
+        if (root / folder).is_dir():
+            for path in _entries(root / folder, validation):
+                if path.suffix == ".jsonl" and path.is_file():
+                    _guarded(validation, path, _execution_checker)
+
+
+def _ai_checker(path: Path, label: str) -> FileReport:
+    return check_event_formats(path, label, "AI events", ai_format, AiDecisionEvent)
+
+
+def _execution_checker(path: Path, label: str) -> FileReport:
+    return check_event_formats(path, label, "execution events", execution_format, ExecutionEvent)
 
 
 def detect_layout(root: Path) -> Layout | None:

@@ -1,0 +1,144 @@
+"""Every event format Peak_Trade writes is read, shown in the feed and named by validate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from artifacts import write_jsonl, write_meta
+from peakwatch.settings import load_settings
+from peakwatch.validate import main as validate_main
+from peakwatch.web import create_app
+
+EPOCH = 1767268800.0  # 2026-01-01T12:00:00Z
+AI_V1 = {
+    "schema_version": "ai_event.v1",
+    "ts": EPOCH + 1,
+    "event_type": "decision",
+    "run_id": "r1",
+    "layer": "L2",
+    "component": "gate",
+    "model": "m",
+    "decision": "reject",
+    "severity": "error",
+    "reason": "risk_limit",
+    "extra": {"confidence": 0.8},
+}
+AI_TS_UTC = {
+    "v": 1,
+    "ts_utc": "2026-01-01T12:00:02.000Z",
+    "run_id": "r1",
+    "event": "decision",
+    "decision": "accept",
+    "reason": "none",
+    "action": "submit",
+}
+EXEC_V1 = {
+    "schema_version": "execution_event.v1",
+    "ts": EPOCH + 3,
+    "event_type": "order_submitted",
+    "run_id": "r1",
+    "order_id": "o1",
+    "idempotency_key": "k1",
+    "symbol": "BTC/EUR",
+    "side": "buy",
+    "qty": 0.5,
+    "price": 100.0,
+    "status": "new",
+}
+PIPELINE_V0 = {
+    "schema": "execution_event_v0",
+    "ts": "2026-01-01T12:00:04Z",
+    "run_id": "r1",
+    "correlation_id": "c1",
+    "event_type": "filled",
+    "order_id": "o1",
+    "payload": {},
+}
+EXEC_EVENT = {
+    "ts": "2026-01-01T12:00:05Z",
+    "mode": "shadow",
+    "event_type": "order_reject",
+    "level": "warn",
+    "msg": "notional above cap",
+    "symbol": "BTC/EUR",
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    write_meta(tmp_path / "live_runs" / "r1", "r1")
+    write_jsonl(tmp_path / "logs/ai/ai_events.jsonl", [AI_TS_UTC, AI_V1])
+    write_jsonl(tmp_path / "logs/execution/execution_events.jsonl", [EXEC_V1])
+    write_jsonl(tmp_path / "logs/execution/execution_pipeline_events_v0.jsonl", [PIPELINE_V0])
+    write_jsonl(tmp_path / "out/ops/execution_events/execution_events.jsonl", [EXEC_EVENT])
+    return tmp_path
+
+
+def _report(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, dict]]:
+    code = validate_main([str(repo), "--json"])
+    files = json.loads(capsys.readouterr().out)["files"]
+    return code, {f["path"]: f for f in files}
+
+
+def test_validate_accepts_and_names_every_format(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, files = _report(repo, capsys)
+    assert code == 0, files
+    assert files["logs/ai/ai_events.jsonl"]["kind"] == "AI events [ai_event.v1, ts_utc decision]"
+    assert files["logs/execution/execution_events.jsonl"]["kind"] == (
+        "execution events [execution_event.v1]"
+    )
+    assert files["logs/execution/execution_pipeline_events_v0.jsonl"]["kind"] == (
+        "execution events [execution_event_v0]"
+    )
+    assert files["out/ops/execution_events/execution_events.jsonl"]["kind"] == (
+        "execution events [ExecEvent]"
+    )
+    assert all(f["status"] == "OK" for f in files.values())
+
+
+def test_validate_checks_what_peak_trade_requires(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_layer = {k: v for k, v in AI_V1.items() if k != "layer"}
+    write_jsonl(repo / "logs/ai/ai_events.jsonl", [no_layer, AI_V1 | {"ts": -1}])
+    code, files = _report(repo, capsys)
+    assert code == 1
+    reasons = [p["reason"] for p in files["logs/ai/ai_events.jsonl"]["problems"]]
+    assert reasons == [
+        "ai_event.v1: missing required field 'layer'",
+        "ai_event.v1: field 'ts': not epoch seconds (a number, at least 0)",
+    ]
+
+
+def test_a_csv_row_shorter_than_its_header_is_reported_not_shifted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "r2"
+    write_meta(run_dir, "r2")
+    (run_dir / "events.csv").write_text(
+        "step,ts_bar,equity,extra_fill_price\n1,2026-01-01T12:00:00Z,1000,10\n2,99.5\n"
+    )
+    code, files = _report(run_dir, capsys)
+    report = files["events.csv"]
+    assert code == 1 and report["records"] == 1
+    assert report["problems"][0]["line"] == 3
+    assert report["problems"][0]["reason"] == ("row has 2 fields, the header names 4: not read")
+
+
+def test_the_feed_shows_each_format_with_its_kind_level_and_text(repo: Path) -> None:
+    settings = load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=repo)
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        items = client.get("/api/activity?limit=50").json()["items"]
+    by_kind = {item["kind"]: item for item in items}
+    ai = [item for item in items if item["kind"] == "ai_decision"]
+    assert {item["level"] for item in ai} == {"info", "error"}  # severity error -> error
+    assert any("confidence 0.80" in item["summary"] for item in ai)
+    assert by_kind["execution_order"]["summary"].startswith("Execution order: side buy, qty 0.5")
+    assert by_kind["execution_order"]["run_id"] == "r1"
+    assert by_kind["execution_fill"]["run_id"] == "r1"
