@@ -1,4 +1,5 @@
-"""The run view's tiles and chart follow the run without a reload; Pause holds them too."""
+"""The run view's tiles, chart, scorecard and decisions follow the run without a reload;
+Pause holds them too."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ CHART_JS = """() => {
   const line = document.querySelector('[data-live-part="chart"] .eq-line');
   return line ? line.getAttribute('points') : null;
 }"""
+
+DECISIONS_JS = """() => document.querySelectorAll(
+  '[data-live-part="decisions"] tr[data-decision-id]').length"""
 
 
 def make_settings(roots: Path) -> Settings:
@@ -73,12 +77,17 @@ def test_tiles_and_chart_follow_the_run_and_pause_holds_them(
         assert page.evaluate(TILE_JS, "Steps") == "3"
         points = page.evaluate(CHART_JS)
         assert points, "the chart is drawn"
+        on_run_page = path.startswith("/dashboard/runs/")
+        if on_run_page:
+            assert page.evaluate(DECISIONS_JS) == 3
 
         step(writer, 10_250.5)
         page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,250.50'", timeout=10_000)
         assert page.evaluate(TILE_JS, "Steps") == "4"
         assert page.evaluate(CHART_JS) != points, "the chart took the new step"
         assert "Reload" not in page.locator("figure.chart").inner_text()
+        if on_run_page:
+            page.wait_for_function(f"() => ({DECISIONS_JS})() === 4", timeout=10_000)
 
         page.get_by_role("button", name="Pause").click()
         step(writer, 10_300.0)
