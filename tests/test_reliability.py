@@ -301,15 +301,18 @@ def meta_replaced_atomically(b: Bench) -> Iterator[None]:
 
 @scenario
 def meta_torn_write(b: Bench) -> Iterator[None]:
-    """A non-atomic rewrite caught half-way: the run stays listed, the meta is a problem."""
+    """A non-atomic rewrite caught half-way: the run keeps its last whole meta, marked."""
     path = b.victim / "meta.json"
     whole = path.read_bytes()
+    status = b.get("/runs/victim/snapshot").json()["status"]
     with path.open("r+b") as handle:
         handle.truncate(0)
         handle.write(whole[: len(whole) // 2])
-    b.expect_problem("live_runs/victim/meta.json", "not valid JSON")
+    problem = b.expect_problem("live_runs/victim/meta.json", "not valid JSON")
+    assert problem["reason"].startswith("file being rewritten")
     assert "victim" in [run["run_id"] for run in b.get("/runs").json()]
-    assert b.get("/runs/victim/snapshot").json()["status"] == "unknown"
+    snapshot = b.get("/runs/victim/snapshot").json()
+    assert snapshot["status"] == status and snapshot["meta"]["run_id"] == "victim"
     assert b.get("/runs/victim/tail").json()  # its events are still served
     yield
     with path.open("r+b") as handle:

@@ -80,8 +80,9 @@ def record_time(record: RunRecord) -> datetime | None:
 def read_tail(events: EventsFile, limit: int) -> RecordsRead:
     """The last `limit` readable records, oldest first, reading from the end of the file.
 
-    While the file is being rewritten in place (shorter than when last read whole, or a
-    Parquet file without its footer), the records last read from it whole, marked.
+    While the file is being rewritten in place (a CSV file shorter than when last read
+    whole, a Parquet file without its footer), the records last read from it whole, marked.
+    Native JSONL is append-only: a shorter one was truncated and is read as it is.
     """
     if events.format == "parquet":
         return _parquet_tail(events, limit)
@@ -89,13 +90,14 @@ def read_tail(events: EventsFile, limit: int) -> RecordsRead:
         st: os.stat_result | None = os.stat(events.path)
     except OSError:
         st = None
-    whole = None if st is None else STEADY.shrunk(events.path, ("tail", limit), st)
+    held = st is not None and events.format == "csv"  # native JSONL is append-only: no hold
+    whole = STEADY.shrunk(events.path, ("tail", limit), st) if held else None
     if whole is not None:
         kept: RecordsRead = whole.result
         problem = Problem(events.label, STEADY.broken(events.path))
         return RecordsRead(list(kept.records), [problem], exhausted=kept.exhausted, rewriting=True)
     result = _line_tail(events, limit)
-    if st is not None:
+    if held:
         STEADY.remember(events.path, ("tail", limit), st, result)
     return result
 
@@ -218,9 +220,9 @@ class EventsFollower:
         return result
 
     def _mid_rewrite(self) -> bool:
-        """True while the same file is shorter than the offset read so far (within the grace)."""
+        """True while the same CSV file is shorter than the offset read so far (in the grace)."""
         identity, offset = self._reader.identity, self._reader.offset
-        if identity is None or not offset:
+        if self.events.format != "csv" or identity is None or not offset:
             return False
         try:
             st = os.stat(self.events.path)

@@ -24,7 +24,7 @@ from peakwatch.sources.paths import (
 )
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.run_events import EventsFile, find_events_file, read_last_event_time
-from peakwatch.sources.steady import STEADY
+from peakwatch.sources.steady import STEADY, is_regular, torn
 
 META_NAME = "meta.json"
 ALERTS_NAME = "alerts.jsonl"
@@ -216,8 +216,10 @@ class RunsIndex:
         self.parse_count += 1
         meta_label = f"{label}/{META_NAME}"
         obj, reason = read_json_object(path / META_NAME)
-        if obj is None and known is not None and known.meta is not None:
-            return known.meta, Problem(meta_label, STEADY.broken(path / META_NAME))  # mid-rewrite
+        kept = known.meta if known is not None else None
+        if obj is None and kept is not None and is_regular(path / META_NAME):
+            why = torn(STEADY.broken(path / META_NAME), reason)  # torn: keep the last meta
+            return kept, Problem(meta_label, why)
         if obj is None:
             return None, Problem(meta_label, reason or "unreadable")
         result = checked_record(RunMeta, obj, meta_label)

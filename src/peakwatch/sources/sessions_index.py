@@ -15,7 +15,7 @@ from peakwatch.sources.identity import FileKey
 from peakwatch.sources.json_file import read_json_object
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.regular_files import entry_problem
-from peakwatch.sources.steady import STEADY
+from peakwatch.sources.steady import STEADY, is_regular, torn
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -127,11 +127,13 @@ class SessionsIndex:
             parsed = self._parsed(name, key, label)
         except Exception:  # one record must never stop the registry scan
             parsed = SessionFile(name, key, None, Problem(label, FILE_NOT_READ))
-        if parsed.record is None and known is not None and known.record is not None:
-            reason = STEADY.broken(self.root / name)  # replaced non-atomically, mid-write
-            return SessionFile(name, key, known.record, Problem(label, reason))
+        path = self.root / name
+        kept = known.record if known is not None else None
+        if parsed.record is None and kept is not None and is_regular(path):
+            why = parsed.problem.reason if parsed.problem else None  # torn: keep the last record
+            return SessionFile(name, key, kept, Problem(label, torn(STEADY.broken(path), why)))
         if parsed.record is not None:
-            STEADY.forget_broken(self.root / name)
+            STEADY.forget_broken(path)
         return parsed
 
     def _parsed(self, name: str, key: FileKey, label: str) -> SessionFile:

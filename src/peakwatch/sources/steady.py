@@ -12,6 +12,7 @@ one that is whole again is read afresh and the mark is gone.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +34,19 @@ class Whole:
     identity: tuple[int, int]
     size: int
     result: Any
+
+
+def is_regular(path: os.PathLike[str] | str) -> bool:
+    """True when `path` is a regular file itself (not a link, folder or anything else)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def torn(reason: str, why: str | None) -> str:
+    """The mark for a torn JSON document, naming why it cannot be read now."""
+    return f"{reason} ({why})" if why else reason
 
 
 class LastWhole:
