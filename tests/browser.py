@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from peakwatch.demo.runner import run_demo
 from peakwatch.producer import RunWriter
+from peakwatch.settings import Settings, load_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -253,3 +254,26 @@ FOCUS_JS = """() => {
 BACKGROUND_JS = "() => getComputedStyle(document.body).backgroundColor"
 
 STYLES_BLOCKED_JS = "() => [...document.querySelectorAll('style')].some((s) => !s.sheet)"
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def live_settings(roots: Path, **overrides: Any) -> Settings:
+    """Settings for a live browser test: no index caching, quick polls, 1 s keepalives."""
+    values: dict[str, Any] = {
+        "index_max_age_seconds": 0.0,
+        "poll_interval_seconds": 0.1,
+        "keepalive_seconds": 1.0,
+    }
+    return load_settings({**values, **overrides}, environ={}, cwd=roots)

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from browser import launched_chromium
 from live_server import running_server
 from peakwatch.settings import Settings, load_settings
 from peakwatch.web import create_app
@@ -66,3 +67,10 @@ def world_server(world: dict[str, Any]) -> Iterator[str]:
     """A real uvicorn server over the rich world (raw request paths reach it unchanged)."""
     with running_server(world["settings"]) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for a module of browser tests (a module may define its own)."""
+    with launched_chromium() as chromium:
+        yield chromium

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from browser import CHROMIUM, LAUNCH_ARGS, OVERFLOW_JS, PHONE, PageWatch, demo_writing
+from browser import CHROMIUM, OVERFLOW_JS, PHONE, PageWatch, demo_writing
 from live_server import running_server
 from peakwatch.settings import load_settings
 
@@ -89,18 +89,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with running_server(settings) as base:
         run_id, detail = traced_decision(base)
         yield Demo(base, run_id, detail["decision_id"], detail["previous_id"], detail["next_id"])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_the_waterfall_and_previous_next_walk_a_demo_run(browser: Any, demo: Demo) -> None:

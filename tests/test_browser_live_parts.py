@@ -3,16 +3,14 @@ Pause holds them too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, DESKTOP, LAUNCH_ARGS, open_run
+from browser import CHROMIUM, DESKTOP, live_settings, open_run
 from live_server import running_server
 from peakwatch.producer import RunWriter
-from peakwatch.settings import Settings, load_settings
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,34 +34,17 @@ DECISIONS_JS = """() => document.querySelectorAll(
   '[data-live-part="decisions"] tr[data-decision-id]').length"""
 
 
-def make_settings(roots: Path) -> Settings:
-    values = {"index_max_age_seconds": 0.0, "poll_interval_seconds": 0.1, "keepalive_seconds": 1.0}
-    return load_settings(values, environ={}, cwd=roots)
-
-
 def step(writer: RunWriter, equity: float) -> None:
     """One step of the run: a decision and the position after it."""
     decision_id = writer.decision("buy", rationale="probe", confidence=0.6)
     writer.position(1.0, equity, realized_pnl=equity - 10_000.0, decision_id=decision_id)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.mark.parametrize("path", [f"/dashboard/runs/{RUN}", f"/dashboard?run={RUN}"])
 def test_tiles_and_chart_follow_the_run_and_pause_holds_them(
     browser: Any, tmp_path: Path, path: str
 ) -> None:
-    settings = make_settings(tmp_path)
+    settings = live_settings(tmp_path)
     writer = open_run(settings.runs_dir, RUN)
     for equity in (10_000.0, 10_010.0, 10_020.0):
         step(writer, equity)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, DESKTOP, LAUNCH_ARGS, open_run
+from browser import CHROMIUM, DESKTOP, live_settings, open_run
 from live_server import running_server
-from peakwatch.settings import Settings, load_settings
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,28 +27,11 @@ ROWS_JS = """() => [...document.querySelectorAll('ol.feed .feed-row')]
   .filter((row) => row[1].startsWith('probe-'))"""
 
 
-def make_settings(roots: Path) -> Settings:
-    values = {"index_max_age_seconds": 0.0, "poll_interval_seconds": 0.05, "keepalive_seconds": 1.0}
-    return load_settings(values, environ={}, cwd=roots)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.mark.parametrize("page_path", ["/activity?run={run}", "/dashboard/runs/{run}"])
 def test_events_written_during_the_load_appear_exactly_once(
     browser: Any, tmp_path: Path, page_path: str
 ) -> None:
-    settings = make_settings(tmp_path)
+    settings = live_settings(tmp_path, poll_interval_seconds=0.05)
     with running_server(settings) as base:
         page = browser.new_context(viewport=DESKTOP).new_page()
         for load in range(LOADS):

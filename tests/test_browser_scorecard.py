@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, LAUNCH_ARGS, OVERFLOW_JS, PHONE, PageWatch, demo_writing
+from browser import CHROMIUM, OVERFLOW_JS, PHONE, PageWatch, demo_writing
 from live_server import running_server
 from peakwatch.settings import load_settings
 from trade_world import build_trade_world
@@ -58,18 +58,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         time.sleep(3.0)  # a few dozen bars per demo run: decisions with outcomes to score
     with running_server(settings) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
