@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from artifacts import write_jsonl, write_meta
+from peakwatch.domain.live import LiveFeed
+from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import load_settings
 from peakwatch.validate import main as validate_main
 from peakwatch.web import create_app
@@ -142,3 +145,38 @@ def test_the_feed_shows_each_format_with_its_kind_level_and_text(repo: Path) -> 
     assert by_kind["execution_order"]["summary"].startswith("Execution order: side buy, qty 0.5")
     assert by_kind["execution_order"]["run_id"] == "r1"
     assert by_kind["execution_fill"]["run_id"] == "r1"
+
+
+def test_the_exec_event_folder_is_a_feed_source_next_to_the_execution_root(repo: Path) -> None:
+    """`out/ops/execution_events/` lines are in the feed with their level and message."""
+    settings = load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=repo)
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        items = client.get("/api/activity?limit=50").json()["items"]
+        (sample,) = [i for i in items if i["id"].startswith("exec:execution_events/")]
+        assert sample["level"] == "warning"  # `warn` in the file
+        assert "notional above cap" in sample["summary"]
+        assert sample["source"] == "execution"
+        # the same file name in the execution root is another source, both are listed
+        exec_root = [i for i in items if i["id"].startswith("exec:execution_events.jsonl@")]
+        assert len(exec_root) == 1
+        older = client.get(f"/api/activity?limit=50&before={sample['cursor']}")
+        assert older.status_code == 200
+        assert sample["id"] not in {i["id"] for i in older.json()["items"]}
+
+
+def test_the_live_feed_follows_the_exec_event_folder(repo: Path) -> None:
+    """A line appended to an ExecEvent file reaches the live stream; a bad one reaches health."""
+    settings = load_settings({"index_max_age_seconds": 0.0}, environ={}, cwd=repo)
+    feed = LiveFeed(Workspace(settings))
+    feed.poll(datetime.now(UTC))  # primes: what is there now is not news
+    path = repo / "out/ops/execution_events/execution_events.jsonl"
+    later = EXEC_EVENT | {"ts": "2026-01-01T12:00:06Z", "msg": "second sample", "level": "error"}
+    write_jsonl(path, [later, {"ts": "not a time"}], mode="a")
+    fresh = feed.poll(datetime.now(UTC))
+    activity = [e.data for e in fresh if e.topic == "activity"]
+    assert [(a["level"], "second sample" in a["summary"]) for a in activity] == [("error", True)]
+    assert activity[0]["id"].startswith("exec:execution_events/execution_events.jsonl@")
+    health = [e.data for e in fresh if e.topic == "health"]
+    assert health and any(
+        p["file"] == "execution_events/execution_events.jsonl" for p in health[-1]["unreadable"]
+    )

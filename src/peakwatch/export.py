@@ -13,7 +13,7 @@ from pathlib import Path
 from peakwatch.contract.values import parse_utc
 from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.domain.workspace import Workspace
-from peakwatch.flags import add_root_flags
+from peakwatch.flags import add_root_flags, root_overrides
 from peakwatch.settings import load_settings
 from peakwatch.web.responses import json_bytes
 from peakwatch.web.snapshot_html import render_snapshot_html
@@ -91,12 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         print("peakwatch export: --as-of must be an ISO-8601 timestamp", file=sys.stderr)
         return 2
     overrides = {
-        "runs_dir": args.runs_dir,
-        "sessions_dir": args.sessions_dir,
-        "alerts_dir": args.alerts_dir,
-        "ai_events_path": args.ai_events_path,
-        "execution_dir": args.execution_dir,
-        "config_path": args.config_path,
+        **root_overrides(args),
         "index_max_age_seconds": 0.0,
     }
     workspace = Workspace(load_settings(overrides))

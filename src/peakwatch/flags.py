@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from peakwatch.settings import DEFAULT_ROOTS
+
 
 def add_root_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that point peakwatch at its data roots (each also has an environment variable)."""
@@ -32,6 +34,11 @@ def add_root_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--execution-dir", metavar="DIR", help="execution telemetry (default logs/execution)"
+    )
+    group.add_argument(
+        "--exec-events-dir",
+        metavar="DIR",
+        help="ExecEvent samples (default out/ops/execution_events; env PEAKWATCH_EXEC_EVENTS_DIR)",
     )
     group.add_argument(
         "--config",
@@ -115,10 +122,10 @@ def serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "run_stale_seconds": args.run_stale_seconds,
         "session_stale_seconds": args.session_stale_seconds,
         "home": args.home,
-        "runs_dir": args.runs_dir,
-        "sessions_dir": args.sessions_dir,
-        "alerts_dir": args.alerts_dir,
-        "ai_events_path": args.ai_events_path,
-        "execution_dir": args.execution_dir,
-        "config_path": args.config_path,
+        **root_overrides(args),
     }
+
+
+def root_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings overrides from the data root flags (see add_root_flags)."""
+    return {name: getattr(args, name) for name in DEFAULT_ROOTS}

@@ -20,6 +20,7 @@ DEFAULT_ROOTS: dict[str, str] = {
     "alerts_dir": "live_runs/alerts",
     "ai_events_path": "logs/ai/ai_events.jsonl",
     "execution_dir": "logs/execution",
+    "exec_events_dir": "out/ops/execution_events",
     "config_path": "config/config.toml",
 }
 
@@ -29,6 +30,7 @@ ENV_NAMES: dict[str, str] = {
     "alerts_dir": "PEAKWATCH_ALERTS_DIR",
     "ai_events_path": "PEAKWATCH_AI_EVENTS_PATH",
     "execution_dir": "PEAKWATCH_EXECUTION_DIR",
+    "exec_events_dir": "PEAKWATCH_EXEC_EVENTS_DIR",
     "config_path": "PEAK_TRADE_CONFIG_PATH",
 }
 
@@ -44,6 +46,7 @@ class Settings:
     alerts_dir: Path
     ai_events_path: Path
     execution_dir: Path
+    exec_events_dir: Path
     config_path: Path
     host: str = "127.0.0.1"
     port: int = 8000

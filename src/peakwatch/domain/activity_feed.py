@@ -34,8 +34,9 @@ from peakwatch.domain.activity_items import (
 from peakwatch.settings import Settings
 from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_jsonl
+from peakwatch.sources.execution_files import execution_files
 from peakwatch.sources.identity import stat_key
-from peakwatch.sources.jsonl_files import TailCache, list_files
+from peakwatch.sources.jsonl_files import TailCache
 from peakwatch.sources.lines import RawLine
 from peakwatch.sources.run_events import Located, decode_lines, read_tail
 from peakwatch.sources.runs_index import RunFolder, RunsIndex
@@ -70,10 +71,8 @@ class Activity:
         ai_path = self.settings.ai_events_path
         if stat_key(ai_path) is not None:
             side.append(JsonlActivity("ai", ai_path, ai_path.name, self._ai_events))
-        exec_dir = self.settings.execution_dir
-        for name, _ in list_files(exec_dir, ".jsonl"):
-            label = f"{exec_dir.name}/{name}"
-            side.append(JsonlActivity(f"exec:{name}", exec_dir / name, label, self._execution))
+        for file in execution_files(self.settings)[0]:
+            side.append(JsonlActivity(file.source_id, file.path, file.label, self._execution))
         side.sort(key=write_order, reverse=True)
         return heapq.merge(self._runs_by_write(), side, key=write_order, reverse=True)
 

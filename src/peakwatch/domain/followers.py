@@ -146,12 +146,12 @@ def ai_item(obj: dict[str, Any], offset: int) -> ActivityItem | Problem:
     return record if isinstance(record, Problem) else ai_event_item(record, "ai", offset)
 
 
-def exec_item(name: str) -> Callable[[dict[str, Any], int], Any]:
+def exec_item(source_id: str, label: str) -> Callable[[dict[str, Any], int], Any]:
     def convert(obj: dict[str, Any], offset: int) -> ActivityItem | Problem:
-        record = validated(ExecutionEvent, obj, name, offset)
+        record = validated(ExecutionEvent, obj, label, offset)
         if isinstance(record, Problem):
             return record
-        return execution_item(record, f"exec:{name}", offset)
+        return execution_item(record, source_id, offset)
 
     return convert
 

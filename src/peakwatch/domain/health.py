@@ -9,6 +9,7 @@ from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, StoreAler
 from peakwatch.domain.alert_board import read_store
 from peakwatch.domain.run_queries import Runs
 from peakwatch.settings import Settings
+from peakwatch.sources.execution_files import execution_files
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.jsonl_files import TailCache, scan_files
 from peakwatch.sources.problems import Problem
@@ -52,15 +53,14 @@ class Health:
         ai_path = self.settings.ai_events_path
         if stat_key(ai_path) is not None:
             self._ai_events.read(ai_path, ai_path.name, SIDE_FILE_SCAN)
-        exec_dir = self.settings.execution_dir
-        execution = scan_files(exec_dir, ".jsonl", exec_dir.name)
-        for name, _ in execution.files:
-            self._execution.read(exec_dir / name, f"{exec_dir.name}/{name}", SIDE_FILE_SCAN)
+        files, skipped = execution_files(self.settings)
+        for file in files:
+            self._execution.read(file.path, file.label, SIDE_FILE_SCAN)
         store_dir = self.settings.alerts_dir
         store = scan_files(store_dir, ".jsonl", store_dir.name)
         read_store(store_dir, self._store)
         return [
-            *execution.problems,
+            *skipped,
             *store.problems,
             *self._ai_events.problems(),
             *self._execution.problems(),

@@ -31,6 +31,7 @@ from peakwatch.domain.followers import (
 )
 from peakwatch.domain.runs import run_summary
 from peakwatch.domain.workspace import Workspace
+from peakwatch.sources.execution_files import execution_files
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.jsonl_files import list_files
 from peakwatch.sources.problems import Problem
@@ -251,9 +252,8 @@ class LiveFeed:
         wanted: dict[str, tuple[Path, str, Callable[[dict[str, Any], int], Any]]] = {}
         if stat_key(settings.ai_events_path) is not None:
             wanted["ai"] = (settings.ai_events_path, settings.ai_events_path.name, ai_item)
-        for name, _ in list_files(settings.execution_dir, ".jsonl"):
-            label = f"{settings.execution_dir.name}/{name}"
-            wanted[f"exec:{name}"] = (settings.execution_dir / name, label, exec_item(name))
+        for file in execution_files(settings)[0]:
+            wanted[file.source_id] = (file.path, file.label, exec_item(file.source_id, file.label))
         for name, _ in list_files(settings.alerts_dir, ".jsonl")[-2:]:
             label = f"{settings.alerts_dir.name}/{name}"
             wanted[f"store:{name}"] = (settings.alerts_dir / name, label, store_alert(name))

@@ -52,9 +52,7 @@ class Runs:
         self._alert_files: TailCache[RunAlert] = TailCache(RunAlert)
         self._open_and_settled = OpenAndSettled(0, [], {})
         self._views = RunViews()
-        self.side = SideRecords(
-            settings.ai_events_path, settings.execution_dir, settings.index_max_age_seconds
-        )
+        self.side = SideRecords(settings)
 
     def refresh_run(self, run_id: str) -> RunFolder | None:
         """One run brought up to date (a few `stat` calls), or None when there is none."""

@@ -16,10 +16,11 @@ from typing import Any
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent
 from peakwatch.domain.decision_trace import text_of
+from peakwatch.settings import Settings
 from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_jsonl
+from peakwatch.sources.execution_files import execution_files
 from peakwatch.sources.incremental import IncrementalReader
-from peakwatch.sources.jsonl_files import scan_files
 from peakwatch.sources.problems import Problem
 
 CHUNK_BYTES = 4 << 20
@@ -38,10 +39,10 @@ class SideRecords:
     """Per-run lists of AI events and execution telemetry lines, caught up at most every
     `min_interval` seconds (the execution folder is listed then too)."""
 
-    def __init__(self, ai_path: Path, execution_dir: Path, min_interval: float) -> None:
-        self.ai_path = ai_path
-        self.execution_dir = execution_dir
-        self.min_interval = min_interval
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ai_path = settings.ai_events_path
+        self.min_interval = settings.index_max_age_seconds
         self.generation = 0
         self._readers: dict[str, tuple[Path, IncrementalReader]] = {}
         self._by_run: dict[str, list[SideRecord]] = {}
@@ -114,7 +115,5 @@ class SideRecords:
 
     def _listed(self) -> list[tuple[str, Path]]:
         """The AI events file and every execution file, with their labels."""
-        label = self.execution_dir.name
-        listing = scan_files(self.execution_dir, ".jsonl", label)
         files = [(self.ai_path.name, self.ai_path)]
-        return files + [(f"{label}/{name}", self.execution_dir / name) for name, _ in listing.files]
+        return files + [(file.label, file.path) for file in execution_files(self.settings)[0]]
