@@ -52,6 +52,28 @@ EXEC_V1 = {
     "price": 100.0,
     "status": "new",
 }
+BETA_FILL = {
+    "schema_version": "BETA_EXEC_V1",
+    "event_id": "e2",
+    "run_id": "r1",
+    "session_id": "s1",
+    "intent_id": "i1",
+    "symbol": "BTC/EUR",
+    "event_type": "FILL",
+    "ts_sim": 2,
+    "ts_utc": "2026-01-01T12:00:03.500000+00:00",
+    "client_order_id": "c1",
+    "payload": {"side": "BUY", "quantity": "0.01000000", "price": "50000.00000000", "fee": "0.5"},
+}
+BETA_BLOCK = BETA_FILL | {
+    "event_id": "e1",
+    "intent_id": "i2",
+    "event_type": "RISK_REJECT",
+    "ts_sim": 1,
+    "ts_utc": "2026-01-01T12:00:03.200000+00:00",
+    "reason_code": "RISK_REJECT_MAX_POSITION",
+    "payload": {},
+}
 PIPELINE_V0 = {
     "schema": "execution_event_v0",
     "ts": "2026-01-01T12:00:04Z",
@@ -75,7 +97,9 @@ EXEC_EVENT = {
 def repo(tmp_path: Path) -> Path:
     write_meta(tmp_path / "live_runs" / "r1", "r1")
     write_jsonl(tmp_path / "logs/ai/ai_events.jsonl", [AI_TS_UTC, AI_V1])
-    write_jsonl(tmp_path / "logs/execution/execution_events.jsonl", [EXEC_V1])
+    write_jsonl(
+        tmp_path / "logs/execution/execution_events.jsonl", [EXEC_V1, BETA_BLOCK, BETA_FILL]
+    )
     write_jsonl(tmp_path / "logs/execution/execution_pipeline_events_v0.jsonl", [PIPELINE_V0])
     write_jsonl(tmp_path / "out/ops/execution_events/execution_events.jsonl", [EXEC_EVENT])
     return tmp_path
@@ -94,7 +118,7 @@ def test_validate_accepts_and_names_every_format(
     assert code == 0, files
     assert files["logs/ai/ai_events.jsonl"]["kind"] == "AI events [ai_event.v1, ts_utc decision]"
     assert files["logs/execution/execution_events.jsonl"]["kind"] == (
-        "execution events [execution_event.v1]"
+        "execution events [BETA_EXEC_V1, execution_event.v1]"
     )
     assert files["logs/execution/execution_pipeline_events_v0.jsonl"]["kind"] == (
         "execution events [execution_event_v0]"
@@ -145,6 +169,26 @@ def test_the_feed_shows_each_format_with_its_kind_level_and_text(repo: Path) -> 
     assert by_kind["execution_order"]["summary"].startswith("Execution order: side buy, qty 0.5")
     assert by_kind["execution_order"]["run_id"] == "r1"
     assert by_kind["execution_fill"]["run_id"] == "r1"
+    beta = {item["kind"]: item for item in items if item["payload"].get("format") == "BETA_EXEC_V1"}
+    assert beta["execution_fill"]["summary"].startswith("Execution fill: side buy, qty 0.01,")
+    assert beta["execution_fill"]["ts"].startswith("2026-01-01T12:00:03.5")  # ts_utc, not ts_sim
+    assert beta["execution_gate"]["level"] == "warning"
+    assert "blocked" in beta["execution_gate"]["summary"]
+    assert "RISK_REJECT_MAX_POSITION" in beta["execution_gate"]["summary"]
+
+
+def test_validate_checks_beta_exec_v1_as_peak_trade_does(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_session = {k: v for k, v in BETA_FILL.items() if k != "session_id"}
+    write_jsonl(
+        repo / "logs/execution/execution_events.jsonl", [no_session, BETA_FILL | {"ts_sim": -1}]
+    )
+    code, files = _report(repo, capsys)
+    assert code == 1
+    reasons = [p["reason"] for p in files["logs/execution/execution_events.jsonl"]["problems"]]
+    assert reasons[0] == "BETA_EXEC_V1: missing required field 'session_id'"
+    assert reasons[1].startswith("BETA_EXEC_V1: field 'ts_sim'")
 
 
 def test_the_exec_event_folder_is_a_feed_source_next_to_the_execution_root(repo: Path) -> None:
@@ -158,7 +202,7 @@ def test_the_exec_event_folder_is_a_feed_source_next_to_the_execution_root(repo:
         assert sample["source"] == "execution"
         # the same file name in the execution root is another source, both are listed
         exec_root = [i for i in items if i["id"].startswith("exec:execution_events.jsonl@")]
-        assert len(exec_root) == 1
+        assert len(exec_root) == 3  # execution_event.v1 and two BETA_EXEC_V1 lines
         older = client.get(f"/api/activity?limit=50&before={sample['cursor']}")
         assert older.status_code == 200
         assert sample["id"] not in {i["id"] for i in older.json()["items"]}

@@ -21,6 +21,7 @@ from peakwatch.contract.models import (
 )
 from peakwatch.contract.normalize import (
     AI_EVENT_V1,
+    BETA_EXEC_V1,
     EXEC_EVENT,
     EXECUTION_EVENT_V1,
     PIPELINE_V0,
@@ -91,6 +92,34 @@ class PipelineEventV0(Record):
     idempotency_key: Text = None
 
 
+class BetaExecV1(Record):
+    """`BETA_EXEC_V1`: one event of Peak_Trade's execution beta bridge (slice 1)."""
+
+    schema_version: Literal["BETA_EXEC_V1"]
+    event_id: Name
+    run_id: Name
+    session_id: Name
+    intent_id: Name
+    symbol: Name
+    event_type: Literal[
+        "INTENT",
+        "VALIDATION_REJECT",
+        "RISK_REJECT",
+        "SUBMIT",
+        "ACK",
+        "REJECT",
+        "FILL",
+        "ERROR",
+    ]
+    ts_sim: Annotated[int, Field(ge=0)]
+    ts_utc: RequiredUtcTime
+    request_id: Text = None
+    client_order_id: Text = None
+    reason_code: Text = None
+    reason_detail: Text = None
+    payload: Mapping = Field(default_factory=dict)
+
+
 class ExecEventSample(Record):
     """ExecEvent: one line of `out/ops/execution_events/execution_events.jsonl`."""
 
@@ -116,5 +145,6 @@ STRICT_MODELS: dict[str, type[Record]] = {
     EXECUTION_EVENT_V1: ExecutionEventV1,
     PIPELINE_V0: PipelineEventV0,
     EXEC_EVENT: ExecEventSample,
+    BETA_EXEC_V1: BetaExecV1,
 }
 """The strict model of each Peak_Trade format, by format name."""
