@@ -19,7 +19,7 @@ PIPELINE_V0 = "execution_event_v0"
 EXEC_EVENT = "ExecEvent"
 BETA_EXEC_V1 = "BETA_EXEC_V1"
 
-BETA_KINDS = {  # a BETA_EXEC_V1 event type: its telemetry kind and what it says
+BETA_KINDS: dict[str, tuple[str, dict[str, Any]]] = {  # event type: kind, what it says
     "INTENT": ("intent", {}),
     "VALIDATION_REJECT": ("gate", {"allowed": False, "status": "blocked"}),
     "RISK_REJECT": ("gate", {"allowed": False, "status": "blocked"}),
