@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel
 
 from peakwatch.contract.values import INT64_MAX, INT64_MIN, format_utc, parse_utc
+from peakwatch.domain.activity_importance import importance_of
 from peakwatch.secrets import redact
 
 LEVELS = ("info", "warning", "error")
@@ -56,6 +57,11 @@ class ActivityItem:
         return redact(self.record.model_dump(mode="json"))
 
     @property
+    def importance(self) -> str:
+        """`notable` or `routine` (see activity_importance.py)."""
+        return importance_of(self.kind, self.level, self.record)
+
+    @property
     def key(self) -> SortKey:
         """The total order of the feed: time, then source, then position in the source."""
         return (self.ts, self.source_id, self.position)
@@ -73,6 +79,7 @@ class ActivityItem:
             "source": self.source,
             "kind": self.kind,
             "level": self.level,
+            "importance": self.importance,
             "summary": self.summary,
             "run_id": self.run_id,
             "session_id": self.session_id,
@@ -153,6 +160,7 @@ class ActivityFilter:
     levels: frozenset[str] = frozenset()
     text: str | None = None
     sources: frozenset[str] = frozenset()
+    importance: str | None = None
 
     def matches(self, item: ActivityItem) -> bool:
         """True when the item passes every filter that is set."""
@@ -165,6 +173,8 @@ class ActivityFilter:
         if self.levels and item.level not in self.levels:
             return False
         if self.sources and item.source not in self.sources:
+            return False
+        if self.importance is not None and item.importance != self.importance:
             return False
         return not (self.text and self.text.lower() not in item.summary.lower())
 

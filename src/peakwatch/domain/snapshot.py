@@ -254,6 +254,7 @@ def _activity(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
             "source": item.source,
             "kind": item.kind,
             "level": item.level,
+            "importance": item.importance,
             "run_id": item.run_id,
             "summary": item.summary,
         }

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from peakwatch.contract.values import parse_utc
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
+from peakwatch.domain.activity_importance import IMPORTANCES
 from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.web import schemas
 from peakwatch.web.context import (
@@ -201,10 +202,16 @@ async def activity(
     level: Annotated[list[Level] | None, Query(description="Repeatable.")] = None,
     source: Annotated[list[ActivitySourceName] | None, Query(description="Repeatable.")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the summary.")] = None,
+    importance: Annotated[
+        str | None,
+        Query(max_length=40, description="`notable` or `routine`: only items of that importance."),
+    ] = None,
     before: Annotated[str | None, Query(max_length=400, description="A next_cursor.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     payload: Annotated[bool, Query(description="Include each item's full payload.")] = True,
 ) -> Response:
+    if importance is not None and importance not in IMPORTANCES:
+        return bad_request("importance must be notable or routine")
     cursor = None
     if before is not None:
         cursor = decode_cursor(before)
@@ -217,6 +224,7 @@ async def activity(
         levels=frozenset(level or ()),
         text=q or None,
         sources=frozenset(source or ()),
+        importance=importance,
     )
     workspace = workspace_of(request)
     page = await run_in_threadpool(workspace.activity.page, wanted, limit=limit, before=cursor)

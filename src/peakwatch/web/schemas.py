@@ -163,6 +163,7 @@ class ActivityItemView(Shape):
     source: str
     kind: str
     level: str
+    importance: Literal["notable", "routine"]
     summary: str
     run_id: str | None
     session_id: str | None
