@@ -5,6 +5,8 @@ import { ageElement, el, link, runHref } from "./dom.js";
 import { pageSize } from "./lists.js";
 
 const RUN_STATUSES = ["active", "stale", "completed", "unknown"];
+/** The live parts (parts.js) of a row's figure cells, in column order; each name ends ":<run id>". */
+const FIGURE_PARTS = ["run-pnl", "run-hit-rate", "run-spark"];
 
 function statusBadge(status) {
   const known = RUN_STATUSES.indexOf(status) >= 0 ? status : "unknown";
@@ -30,9 +32,13 @@ function buildRunRow(table, run) {
   th.setAttribute("scope", "row");
   th.appendChild(link(runHref(run.run_id), run.run_id));
   tr.appendChild(th);
-  if (table.hasAttribute("data-figures")) {  // PnL, hit rate, equity: counted on the next load
+  if (table.hasAttribute("data-figures")) {  // PnL, hit rate, equity: drawn by the server
     ["num", "num", "spark-cell"].forEach(function (cls) {
       tr.appendChild(el("td", cls, "–"));
+    });
+    tr.querySelectorAll("td").forEach(function (td, index) {  // filled by the next refresh
+      td.setAttribute("data-live-part", FIGURE_PARTS[index] + ":" + run.run_id);
+      td.setAttribute("data-live-run", run.run_id);
     });
   }
   [run.strategy_name, run.symbol, run.mode].forEach(function (value) {
