@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
 from peakwatch.domain.alerts import SEVERITIES
@@ -43,6 +43,7 @@ Filter = Annotated[str | None, Query()]  # checked by views_decisions.parse_filt
 
 NAV = (
     ("home", "/", "Home"),
+    ("sessions", "/sessions", "Sessions"),
     ("runs", "/dashboard", "Runs"),
     ("activity", "/activity", "Activity"),
     ("alerts", "/alerts", "Alerts"),
@@ -225,9 +226,16 @@ async def sessions_list_page(
     workspace = workspace_of(request)
     data = await run_in_threadpool(views.sessions_page, workspace, as_of_now(), paging)
     twins = [("Sessions", "/api/live_sessions?limit=100"), ("Counts", "/api/live_sessions/stats")]
-    context = page_context(request, title="Sessions", nav="home", twins=twins)
+    context = page_context(request, title="Sessions", nav="sessions", twins=twins)
     data["sessions_pager"] = pager(request, data["sessions_listing"])
     return render("sessions.html", {**context, **data})
+
+
+@router.get("/sessions/")
+async def sessions_list_slash(request: Request) -> Response:
+    """`/sessions/` is the sessions list too (a redirect keeping the query), not session ""."""
+    query = request.url.query
+    return RedirectResponse("/sessions" + (f"?{query}" if query else ""), 308)
 
 
 @router.get("/sessions/{session_id:path}")
@@ -245,7 +253,7 @@ async def session_page(request: Request, session_id: str) -> Response:
     context = page_context(
         request,
         title=f"Session {session_id}",
-        nav="home",
+        nav="sessions",
         twins=twins,
         stream={"session_id": session_id},
     )
@@ -380,7 +388,8 @@ async def docs_page(request: Request) -> Response:
 def _not_found(request: Request, what: str, wanted: str) -> Response:
     settings = settings_of(request)
     folder = settings.runs_dir if what == "Run" else settings.sessions_dir
-    context = page_context(request, title=f"{what} not found", nav="home", twins=[])
+    nav = "runs" if what == "Run" else "sessions"
+    context = page_context(request, title=f"{what} not found", nav=nav, twins=[])
     return render(
         "not_found.html", {**context, "what": what, "wanted": wanted, "folder": folder}, 404
     )

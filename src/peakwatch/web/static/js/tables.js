@@ -25,30 +25,37 @@ function bumpCount(status, delta) {
   });
 }
 
+/** The cell with its column's name, which a phone shows beside the value (a card). */
+function labelled(td, label) {
+  td.setAttribute("data-label", label);
+  return td;
+}
+
 function buildRunRow(table, run) {
   const tr = el("tr");
   tr.setAttribute("data-run-id", run.run_id);
-  const th = el("th", "id-cell");
+  const th = el("th", "id-cell sticky-col");
   th.setAttribute("scope", "row");
   th.appendChild(link(runHref(run.run_id), run.run_id));
   tr.appendChild(th);
   if (table.hasAttribute("data-figures")) {  // PnL, hit rate, equity: drawn by the server
-    ["num", "num", "spark-cell"].forEach(function (cls) {
-      tr.appendChild(el("td", cls, "–"));
+    [["num", "PnL"], ["num", "Hit rate"], ["spark-cell", "Equity"]].forEach(function (cell) {
+      tr.appendChild(labelled(el("td", cell[0], "–"), cell[1]));
     });
     tr.querySelectorAll("td").forEach(function (td, index) {  // filled by the next refresh
       td.setAttribute("data-live-part", FIGURE_PARTS[index] + ":" + run.run_id);
       td.setAttribute("data-live-run", run.run_id);
     });
   }
-  [run.strategy_name, run.symbol, run.mode].forEach(function (value) {
-    tr.appendChild(el("td", null, value || "–"));
-  });
-  const status = el("td");
+  [[run.strategy_name, "Strategy"], [run.symbol, "Symbol"], [run.mode, "Mode"]].forEach(
+    function (cell) {
+      tr.appendChild(labelled(el("td", null, cell[0] || "–"), cell[1]));
+    });
+  const status = labelled(el("td"), "Status");
   status.setAttribute("data-cell", "status");
   status.appendChild(statusBadge(run.status));
   tr.appendChild(status);
-  const last = el("td");
+  const last = labelled(el("td"), "Last event");
   last.setAttribute("data-cell", "last");
   last.appendChild(ageElement(run.last_event_time));
   tr.appendChild(last);
