@@ -83,3 +83,33 @@ def test_runs_table_figures_follow_the_runs_without_reload(
         assert page.evaluate(SPARK_JS, NEW_RUN), "the new row's sparkline is drawn"
         assert page.evaluate("() => window.__notReloaded === true"), "the page never reloaded"
         page.context.close()
+
+
+TRACE_JS = "() => [...document.querySelectorAll('.wf-steps > li')].map((li) => li.dataset.kind)"
+
+
+def test_decision_page_trace_and_next_link_follow_the_run(browser: Any, tmp_path: Path) -> None:
+    settings = live_settings(tmp_path)
+    writer = open_run(settings.runs_dir, RUN)
+    decision_id = writer.decision("buy", rationale="probe", confidence=0.7)
+    writer.order("o-1", "buy", 1.0, 100.0, decision_id=decision_id)
+    with running_server(settings) as base:
+        page = browser.new_context(viewport=DESKTOP).new_page()
+        page.goto(f"{base}/dashboard/runs/{RUN}/decisions/{decision_id}")
+        page.wait_for_function(LIVE_JS, timeout=5000)
+        page.evaluate("() => { window.__notReloaded = true; }")
+        assert page.evaluate(TRACE_JS) == ["decision", "order"]
+        assert page.locator("a[data-next]").count() == 0
+        assert "Newest decision" in page.locator("nav.decision-nav").inner_text()
+
+        writer.fill("o-1", "buy", 1.0, 100.5, fee=0.1, decision_id=decision_id)
+        page.wait_for_function(f"() => ({TRACE_JS})().includes('fill')", timeout=10_000)
+        assert page.evaluate(TRACE_JS) == ["decision", "order", "fill"]
+        assert page.locator(".executions-table tr[data-kind='fill']").count() == 1
+
+        next_id = writer.decision("sell", rationale="probe", confidence=0.4)
+        page.wait_for_selector("a[data-next]", timeout=10_000)
+        href = page.locator("a[data-next]").get_attribute("href")
+        assert href == f"/dashboard/runs/{RUN}/decisions/{next_id}"
+        assert page.evaluate("() => window.__notReloaded === true"), "the page never reloaded"
+        page.context.close()

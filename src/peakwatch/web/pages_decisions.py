@@ -27,9 +27,9 @@ async def decision_page(request: Request, run_id: str, decision_id: str) -> Resp
         ("Decision", f"/api/runs/{run}/decisions/{decision}"),
         ("Snapshot", f"/runs/{run}/snapshot"),
     ]
-    context = page_context(
-        request, title=f"Decision {decision_id} of run {run_id}", nav="runs", twins=twins
-    )
+    title = f"Decision {decision_id} of run {run_id}"
+    stream = {"run_id": run_id}  # its trace, outcome and next link follow the run (parts.js)
+    context = page_context(request, title=title, nav="runs", twins=twins, stream=stream)
     return render("decision.html", {**context, **data})
 
 
