@@ -63,6 +63,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     allow_remote: bool = False
     home: str = "operator"
+    metrics_max_runs: int = 200  # runs with series of their own on /metrics, active first
+    metrics_completed_seconds: float = 3600.0  # a completed run's series go this long after
 
     def roots(self) -> dict[str, Path]:
         """The data roots by name, for display on the health page and in logs."""

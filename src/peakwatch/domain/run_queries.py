@@ -163,6 +163,10 @@ class Runs:
         ledger.update(events)
         return run, ledger
 
+    def known_ledger(self, run_id: str) -> RunLedger | None:
+        """The run's ledger as it stands, when one exists; never reads nor creates one."""
+        return self._ledgers.get(run_id)
+
     def row_ledger(self, run: RunFolder, max_bytes: int) -> RunLedger | None:
         """The run's ledger caught up by at most about `max_bytes` of its backlog (0: nothing
         read), for a runs-table row; None for a run without an events file."""

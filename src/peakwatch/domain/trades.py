@@ -125,6 +125,7 @@ class TradeBook:
     by_day: dict[str, PnlSums] = field(default_factory=dict)
     marks: dict[str | None, float] = field(default_factory=dict)  # last price per symbol
     version: int = 0
+    fills: int = 0  # native fill events folded
     last_time: datetime | None = None  # the latest record folded
     _open: dict[str | None, Trade] = field(default_factory=dict)
     _position: dict[str | None, float] = field(default_factory=dict)
@@ -154,6 +155,7 @@ class TradeBook:
             if qty is None or price is None or side not in ("buy", "sell") or qty <= 0:
                 return
             fee = to_finite_or_none(data.get("fee")) or 0.0
+            self.fills += 1
             signed = qty if side == "buy" else -qty
             self.fill(symbol, signed, price, fee, event.ts, decision_id)
         elif event.kind == "position":

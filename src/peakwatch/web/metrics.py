@@ -8,14 +8,19 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from fastapi import APIRouter, Request
-from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peakwatch.domain.runs import count_by_status
+from peakwatch.domain.scrape import RUN_STATES, RunFigures, ScrapeState, scrape_state
 from peakwatch.domain.workspace import Workspace
 from peakwatch.secrets import redact_text
 
@@ -31,24 +36,23 @@ def label(value: str) -> str:
 
 
 class WorkspaceCollector(Collector):
-    """Gauges computed from the workspace at scrape time."""
+    """Gauges and counters computed at scrape time from memory (see domain/scrape.py)."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         workspace = self.workspace
-        workspace.refresh()
+        settings = workspace.settings
         now = datetime.now(UTC)
-        runs = workspace.run_index.runs()
-        by_status = GaugeMetricFamily(
-            "peakwatch_runs", "Runs under the runs root by status.", labels=["status"]
+        state = scrape_state(
+            workspace,
+            now,
+            max_runs=settings.metrics_max_runs,
+            completed_seconds=settings.metrics_completed_seconds,
         )
-        for status, count in count_by_status(
-            runs, now, workspace.settings.run_stale_seconds
-        ).items():
-            by_status.add_metric([label(status)], count)
-        yield by_status
+        yield from _fleet_metrics(state)
+        yield from _run_metrics(state.runs)
         errors = GaugeMetricFamily(
             "peakwatch_artifact_read_errors",
             "Unreadable artifacts or lines known right now, by kind of file.",
@@ -58,6 +62,7 @@ class WorkspaceCollector(Collector):
         for kind in ("meta", "events", "alerts", "session", "other"):
             errors.add_metric([label(kind)], kinds.get(kind, 0))
         yield errors
+        runs = workspace.run_index.runs()
         newest = max((run.last_event_time for run in runs if run.last_event_time), default=None)
         age = GaugeMetricFamily(
             "peakwatch_newest_event_age_seconds",
@@ -65,6 +70,100 @@ class WorkspaceCollector(Collector):
         )
         age.add_metric([], (now - newest).total_seconds() if newest else float("nan"))
         yield age
+
+
+RUN_LABELS = ["run_id", "strategy", "symbol", "mode"]
+
+
+def _fleet_metrics(state: ScrapeState) -> Iterator[Metric]:
+    """Counts over every run and session, the runs left out, and the safety lock."""
+    by_status = GaugeMetricFamily(
+        "peakwatch_runs", "Runs under the runs root by status.", labels=["status"]
+    )
+    for status, count in state.runs_by_status.items():
+        by_status.add_metric([label(status)], count)
+    yield by_status
+    left_out = GaugeMetricFamily(
+        "peakwatch_runs_not_exported",
+        "Runs without series of their own (over metrics_max_runs, or completed long ago).",
+    )
+    left_out.add_metric([], state.runs_left_out)
+    yield left_out
+    sessions = GaugeMetricFamily(
+        "peakwatch_sessions", "Session records in the registry by status.", labels=["status"]
+    )
+    for status, count in sorted(state.sessions_by_status.items()):
+        sessions.add_metric([label(status)], count)
+    yield sessions
+    locked = GaugeMetricFamily(
+        "peakwatch_live_locked",
+        "1 while the safety config keeps live trading locked (LIVE LOCKED), else 0.",
+    )
+    locked.add_metric([], 1 if state.live_locked else 0)
+    yield locked
+
+
+def _run_metrics(runs: list[RunFigures]) -> Iterator[Metric]:
+    """One series per exported run (labels run_id, strategy, symbol, mode) and figure."""
+    status = GaugeMetricFamily(
+        "peakwatch_run_status",
+        "1 for the run's current status, 0 for the others.",
+        labels=[*RUN_LABELS, "status"],
+    )
+    gauges = {
+        field: GaugeMetricFamily(f"peakwatch_run_{name}", text, labels=RUN_LABELS)
+        for name, (field, text) in RUN_GAUGES.items()
+    }
+    counted = GaugeMetricFamily(
+        "peakwatch_run_counted",
+        "1 once the run's events file has been read to its end (its totals are whole).",
+        labels=RUN_LABELS,
+    )
+    steps = CounterMetricFamily(
+        "peakwatch_run_steps", "Steps (bars) the run has recorded.", labels=RUN_LABELS
+    )
+    orders = CounterMetricFamily(
+        "peakwatch_run_orders",
+        "The run's orders by state: submitted, filled, blocked, rejected.",
+        labels=[*RUN_LABELS, "state"],
+    )
+    decisions = CounterMetricFamily(
+        "peakwatch_run_decisions", "The AI's decisions by action.", labels=[*RUN_LABELS, "action"]
+    )
+    for run in runs:
+        values = [label(run.run_id), label(run.strategy), label(run.symbol), label(run.mode)]
+        for state in RUN_STATES:
+            status.add_metric([*values, state], 1 if run.status == state else 0)
+        counted.add_metric(values, 1 if run.counted else 0)
+        for field, gauge in gauges.items():
+            value = getattr(run, field)
+            if value is not None:
+                gauge.add_metric(values, value)
+        if not run.counted:
+            continue
+        steps.add_metric(values, run.steps)
+        for state, count in run.orders.items():
+            orders.add_metric([*values, state], count)
+        for action, count in run.decisions.items():
+            decisions.add_metric([*values, label(action)], count)
+    yield status
+    yield counted
+    yield from gauges.values()
+    yield steps
+    yield orders
+    yield decisions
+
+
+RUN_GAUGES = {  # metric name (after peakwatch_run_): the RunFigures field, its help text
+    "last_event_age_seconds": ("last_event_age_seconds", "Seconds since the run's last event."),
+    "equity": ("equity", "The run's latest equity, in its quote currency."),
+    "realized_pnl": ("realized_pnl", "The run's realized PnL, in its quote currency."),
+    "unrealized_pnl": ("unrealized_pnl", "The run's unrealized PnL, in its quote currency."),
+    "drawdown_ratio": ("drawdown", "The run's drawdown from its equity peak, a fraction <= 0."),
+    "max_drawdown_ratio": ("max_drawdown", "The run's deepest drawdown so far, a fraction <= 0."),
+    "hit_rate_ratio": ("hit_rate", "Wins / (wins + losses) over the run's closed decisions."),
+    "brier_score": ("brier", "Brier score of the run's decision confidences (0 is best)."),
+}
 
 
 def _file_kind(label: str) -> str:
@@ -114,6 +213,7 @@ def _route_of(scope: Scope) -> str:
 
 def make_registry(workspace: Workspace) -> tuple[CollectorRegistry, Counter]:
     """A registry per app (tests build many apps in one process)."""
+    disable_created_metrics()  # no `_created` series beside each counter: noise for alerting
     registry = CollectorRegistry(auto_describe=True)
     requests = Counter(
         "peakwatch_http_requests",
