@@ -317,6 +317,36 @@ def test_cursor_pages_have_no_duplicates_and_no_gaps_while_the_run_grows(
     assert ok(client, "/api/runs/long/decisions?limit=500")["counts"]["decisions"] == 26
 
 
+@pytest.mark.parametrize(
+    "first",
+    [datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC), T0],
+)
+def test_cursor_pages_through_times_before_1970_and_equal_times(
+    settings: Settings, client: TestClient, first: datetime
+) -> None:
+    """Three decisions at one time, then one a second later: one per page, newest first, each
+    once; the time's sign or a tie never makes a cursor that its own API refuses."""
+    run = RunWriter(
+        settings.runs_dir,
+        "old",
+        mode="paper",
+        strategy_name="momo",
+        symbol="BTC/EUR",
+        timeframe="1m",
+        started_at=first,
+    ).start(ts=first)
+    for decision_id in ("a", "b", "c"):
+        run.decision("buy", confidence=0.5, decision_id=decision_id, ts=first)
+    run.decision("sell", confidence=0.5, decision_id="d", ts=first + timedelta(seconds=1))
+    seen: list[str] = []
+    cursor = ""
+    while cursor is not None:
+        page = ok(client, f"/api/runs/old/decisions?limit=1{cursor and f'&cursor={cursor}'}")
+        seen += ids(page)
+        cursor = page["next_cursor"]
+    assert seen == ["d", "c", "b", "a"]
+
+
 def test_filters_by_action_and_outcome(world: TestClient) -> None:
     base = "/api/runs/r1/decisions"
     assert ids(ok(world, f"{base}?action=sell")) == ["c", "b"]
@@ -361,6 +391,7 @@ def test_unknown_runs_and_decisions_are_404(world: TestClient, url: str, detail:
         ("/api/runs/r1/decisions?cursor=x", "cursor must be the next_cursor"),
         ("/api/runs/r1/decisions?cursor=1-2-3", "cursor must be the next_cursor"),
         ("/api/runs/r1/decisions?cursor=t-1", "cursor must be the next_cursor"),
+        ("/api/runs/r1/decisions?cursor=--1-2", "cursor must be the next_cursor"),
         ("/api/runs/r1/decisions?action=%20", "action must be a decision action"),
         ("/api/runs/r1/trades?cursor=1-2", "cursor must be the next_cursor"),
         ("/api/runs/r1/trades?cursor=t-x", "cursor must be the next_cursor"),

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from peakwatch.domain.decision_trace import Decision, Key
 
-_CURSOR = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+_CURSOR = re.compile(r"(-?[0-9]{1,20})-([0-9]{1,20})")  # a time before 1970 is negative
 _LAST = 1 << 62
 
 
