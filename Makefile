@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PORT ?= 8000
 
-.PHONY: demo test lint bench soak chromium clean
+.PHONY: demo test lint bench soak chromium prometheus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
+prometheus:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends prometheus)
+
 demo: $(RUNTIME)
 	$(BIN)/peakwatch demo --serve --port $(PORT)
 
@@ -32,7 +37,7 @@ lint: $(DEV)
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
-test: $(DEV) chromium lint
+test: $(DEV) chromium prometheus lint
 	$(BIN)/python -m pytest
 
 bench: $(DEV)
