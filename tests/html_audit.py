@@ -12,6 +12,7 @@ from collections import Counter
 from html.parser import HTMLParser
 
 Attrs = dict[str, str | None]
+DATA_BLOCK = "application/json"  # <script type=...> holding data, which a browser never runs
 
 
 class HtmlAudit(HTMLParser):
@@ -23,7 +24,7 @@ class HtmlAudit(HTMLParser):
         self.attribute_names: set[str] = set()
         self.scripts: list[Attrs] = []  # the attributes of every <script>
         self.script_srcs: list[str] = []
-        self.inline_scripts: list[str] = []  # "(line, column)" of every <script> without src
+        self.inline_scripts: list[str] = []  # "(line, column)" of every runnable inline <script>
         self.script_text: list[str] = []  # text inside <script> elements
         self.handlers: list[tuple[str, str]] = []  # (tag, on* attribute)
         self.injected: list[str] = []  # img[src=x] and tag[attr=javascript:]
@@ -45,7 +46,7 @@ class HtmlAudit(HTMLParser):
             src = names.get("src")
             if src:
                 self.script_srcs.append(src)
-            else:
+            elif names.get("type") != DATA_BLOCK:  # a JSON data block is never run
                 self.inline_scripts.append(repr(self.getpos()))
         if tag == "img" and names.get("src") == "x":
             self.injected.append("img[src=x]")

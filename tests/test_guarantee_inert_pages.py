@@ -63,6 +63,7 @@ def test_pages_have_no_inline_script_or_handlers(world_client: TestClient) -> No
         "/status/health",
         "/docs",
         "/api/live/status/snapshot.html",
+        f"/runs/{RUN_ID}/report.html",
         "/dashboard/runs/nope",
         "/sessions/nope",
     ]

@@ -147,7 +147,7 @@ def test_same_data_and_as_of_give_identical_bytes(data: Path, tmp_path: Path) ->
     assert str(data) not in a[0].decode() and str(data) not in a[1].decode()
     cards = next(p for p in body["panels"] if p["id"] == "scorecards")["details"]["runs"]
     assert {card["run_id"]: card["decisions"] for card in cards}["native"] == 20
-    assert b'id="panel-scorecards"' in a[1]
+    assert b'aria-label="Run native"' in a[1] and b"AI scorecard" in a[1]
 
 
 def test_each_run_carries_its_scorecard_as_the_api_answers_it(data: Path) -> None:
@@ -180,7 +180,8 @@ def test_each_run_carries_its_scorecard_as_the_api_answers_it(data: Path) -> Non
     )
     assert native["hit_rate"] == round(12 / 18, 8)
     assert details["decisions"] == sum(card["decisions"] for card in cards.values())
-    assert "native (ma_crossover · BTC/EUR)" in html and "[0.8, 1]:" in html
+    native = html.split('aria-label="Run native"')[1].split("</section>")[0]
+    assert "ma_crossover · BTC/EUR" in native and "0.8–1.0" in native and "Brier score" in native
     grown_cards = next(p for p in orjson.loads(grown)["panels"] if p["id"] == "scorecards")
     assert {c["run_id"]: c["decisions"] for c in grown_cards["details"]["runs"]}["native"] == 22
 
@@ -202,7 +203,7 @@ def test_a_slow_machine_does_not_change_the_activity_panel(
 def test_html_snapshot_is_self_contained(data: Path) -> None:
     with client_for(data) as client:
         html = client.get(f"/api/live/status/snapshot.html?as_of={AS_OF}").text
-    assert "<script" not in html
+    assert html.count("<script") == 1 and '<script type="application/json"' in html
     assert "<link" not in html and "src=" not in html
     assert "LIVE LOCKED" in html and "<style>" in html
 

@@ -41,7 +41,8 @@ DOM_AUDIT = """() => {
       }
     }
   }
-  const scripts = Array.from(document.scripts);
+  // a JSON data block (the reports') is never run; the payload may be inside it as data
+  const scripts = Array.from(document.scripts).filter((s) => s.type !== "application/json");
   return {
     injectedImages: document.querySelectorAll("img[src='x']").length,
     inlineScripts: scripts.filter((s) => !s.src).length,

@@ -370,6 +370,7 @@ def xss_pages(ids: dict[str, str]) -> list[str]:
         "/alerts",
         "/status/health",
         "/api/live/status/snapshot.html",
+        f"/runs/{run}/report.html",
         f"/dashboard/runs/{quote(XSS, safe='')}",
         f"/sessions/{quote(XSS + 'missing', safe='')}",
         "/watch",

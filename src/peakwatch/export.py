@@ -15,8 +15,8 @@ from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.domain.workspace import Workspace
 from peakwatch.flags import add_root_flags, root_overrides
 from peakwatch.settings import load_settings
+from peakwatch.web.report_html import run_report_html, status_report
 from peakwatch.web.responses import json_bytes
-from peakwatch.web.snapshot_html import render_snapshot_html
 
 SESSIONS_LIMIT = 50
 TAIL_LIMIT = 200
@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="peakwatch export",
         description=(
             "Write status_snapshot.json/.html, live_sessions.json, runs.json and, per run, "
-            "runs/<run_id>/run_snapshot.json, run_tail.json and run_alerts.json."
+            "runs/<run_id>/run_snapshot.json, run_tail.json and run_alerts.json; with --run, "
+            "also run_<run_id>.html, the run report, beside status_snapshot.html."
         ),
     )
     parser.add_argument("--out", required=True, type=Path, help="folder to write into")
@@ -39,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="RUN_ID",
-        help="only these runs (repeatable; default: every run)",
+        help="only these runs, each with its run report run_<RUN_ID>.html (repeatable; "
+        "default: every run, no run reports)",
     )
     add_root_flags(parser)
     return parser
@@ -59,7 +61,7 @@ def export(workspace: Workspace, out: Path, as_of_text: str, run_ids: list[str])
 
     snapshot = build_snapshot(workspace, as_of)
     write("status_snapshot.json", json_bytes(snapshot))
-    write("status_snapshot.html", render_snapshot_html(snapshot))
+    write("status_snapshot.html", status_report(workspace, as_of))
     sessions = workspace.sessions.listing(as_of, limit=SESSIONS_LIMIT, mode=None, status=None)
     write("live_sessions.json", json_bytes(sessions))
     runs = workspace.runs.listing(as_of)
@@ -73,6 +75,9 @@ def export(workspace: Workspace, out: Path, as_of_text: str, run_ids: list[str])
         write(f"runs/{run_id}/run_tail.json", json_bytes(workspace.runs.tail(run_id, TAIL_LIMIT)))
         alerts = workspace.runs.alerts(run_id, ALERTS_LIMIT)
         write(f"runs/{run_id}/run_alerts.json", json_bytes(alerts))
+        report = run_report_html(workspace, run_id, as_of) if run_id in run_ids else None
+        if report is not None:
+            write(f"run_{run_id}.html", report)
     return written
 
 

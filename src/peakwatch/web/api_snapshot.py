@@ -10,13 +10,13 @@ from peakwatch.domain.safety_report import report_to_json_bytes
 from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.web import schemas
 from peakwatch.web.context import AsOf, invalid_as_of, resolve_as_of, workspace_of
+from peakwatch.web.report_html import status_report
 from peakwatch.web.responses import json_bytes
-from peakwatch.web.snapshot_html import render_snapshot_html
 
 router = APIRouter(prefix="/api")
 NO_STORE = {"Cache-Control": "no-store"}  # a snapshot is of this moment: never from a cache
 
-# The standalone snapshot carries its CSS inline (it must open offline) and no script at all.
+# The standalone reports carry their CSS inline (they must open offline) and run no script.
 SNAPSHOT_CSP = (
     "default-src 'self'; script-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -47,7 +47,12 @@ async def snapshot_json(request: Request, as_of: AsOf = None) -> Response:
     "/live/status/snapshot.html",
     tags=["snapshot"],
     summary="Deterministic status snapshot (self-contained HTML)",
-    description="The same snapshot as one HTML file with inline CSS and no script; opens offline.",
+    description=(
+        "The snapshot as a report to keep: safety, overview, one section per run (tiles, "
+        "equity and drawdown chart, AI scorecard, latest decisions, alerts), sessions, alerts "
+        "and health. One HTML file with inline CSS and SVG, no script but the JSON it was "
+        "drawn from; opens offline and prints. Identical data and as_of give identical bytes."
+    ),
     response_class=Response,
     responses=schemas.INVALID_REQUEST,
 )
@@ -55,9 +60,9 @@ async def snapshot_html(request: Request, as_of: AsOf = None) -> Response:
     moment = resolve_as_of(as_of)
     if moment is None:
         return invalid_as_of()
-    body = await run_in_threadpool(build_snapshot, workspace_of(request), moment)
+    body = await run_in_threadpool(status_report, workspace_of(request), moment)
     return Response(
-        render_snapshot_html(body),
+        body,
         media_type="text/html; charset=utf-8",
         headers={"Content-Security-Policy": SNAPSHOT_CSP, **NO_STORE},
     )

@@ -28,6 +28,7 @@ from peakwatch.web import (
     metrics,
     pages,
     pages_decisions,
+    pages_reports,
     pages_trades,
     pages_watch,
     stream,
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.state.workspace = workspace or Workspace(settings, background_refresh=True)
     app.state.rendered = RenderedCache()
     app.include_router(pages_trades.router)  # first: v0's /runs/ catch-all would hide its route
+    app.include_router(pages_reports.router)  # before v0 for the same reason
     app.include_router(api_v0.router)
     app.include_router(api_v0_runs.router)
     app.include_router(api_execution_watch.router)
