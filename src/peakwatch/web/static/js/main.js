@@ -5,6 +5,7 @@ import { keepTzOnLinks, localizeTimes, markUpdated, startClock } from "./clock.j
 import { bindPause, receive, setConnected, showConnection } from "./controls.js";
 import { bindFeedKeys } from "./feed.js";
 import { rememberRenderedRows } from "./lists.js";
+import { markStale } from "./stale.js";
 import { connect } from "./stream.js";
 
 rememberRenderedRows();
@@ -19,6 +20,7 @@ if (streamUrl && window.EventSource) {
   showConnection();
   connect(streamUrl, function (up) {
     setConnected(up);
+    markStale(!up);
     if (up) {
       markUpdated();
     }
