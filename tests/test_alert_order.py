@@ -1,4 +1,5 @@
-"""A run's alerts are newest first by their time, file position only breaking ties; the
+"""A run's alerts are newest first by their time, file position only breaking ties (the
+alert list folds them into one alert that shows the newest); the
 portfolio panel counts an active run that has only meta.json, as the runs panel does."""
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ def test_limit_takes_the_newest_by_time_not_the_last_lines(client: TestClient) -
     assert [a["message"] for a in body] == ["offset", "late"]
 
 
-def test_the_alert_list_and_the_run_detail_use_the_same_order(client: TestClient) -> None:
+def test_the_alert_list_and_the_run_detail_agree_on_the_newest(client: TestClient) -> None:
     listed = client.get("/api/alerts?run_id=r1&source=run&limit=100").json()["alerts"]
-    assert [a["message"] for a in listed] == NEWEST_FIRST
+    assert [(a["message"], a["count"]) for a in listed] == [("offset", 7)]  # one rule, one run
+    assert listed[0]["last_seen"] == "2026-01-01T12:04:00Z"
+    assert listed[0]["first_seen"] == "2026-01-01T12:01:00Z"
     detail = client.get("/api/v0/runs/r1/detail_v02").json()
     assert detail["alerts_summary"]["last_severity"] == "critical"
 

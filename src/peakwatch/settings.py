@@ -55,6 +55,7 @@ class Settings:
     session_stale_seconds: float = 600.0
     drawdown_alert_threshold: float = 0.1
     blocked_in_a_row_alert: int = 3
+    alert_quiet_seconds: float = 300.0  # a stored alert resolves after this long without a repeat
     index_max_age_seconds: float = 0.5
     poll_interval_seconds: float = 0.25
     keepalive_seconds: float = 15.0

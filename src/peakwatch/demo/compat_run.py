@@ -85,13 +85,15 @@ class CompatRun:
             }
         )
         for alert in step.alerts:
-            line = {
+            line: dict[str, Any] = {
                 "rule_id": alert.rule_id,
                 "severity": alert.severity,
                 "message": alert.message,
                 "run_id": self.run_id,
                 "timestamp": format_ts(ts),
             }
+            if alert.threshold is not None:
+                line["threshold"] = alert.threshold
             append_json_line(self.run_dir / "alerts.jsonl", line)
 
     def finish(self, status: str, ts: datetime) -> None:

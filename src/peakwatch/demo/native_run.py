@@ -121,8 +121,11 @@ class NativeRun:
         self._write_order(step, decision_id)
         self._write_ai_event(step, decision_id)
         self._write_position(step, decision_id)
-        for alert in step.alerts:
-            self.writer.alert(alert.rule_id, alert.severity, alert.message, ts=self.clock())
+        for alert in step.alerts:  # one alert, in the run's file and in the store alike
+            moment = self.clock()
+            self.writer.alert(
+                alert.rule_id, alert.severity, alert.message, ts=moment, threshold=alert.threshold
+            )
             self.shared.alert_store.write(
                 alert.message,
                 f"{alert.message}. Run {self.run_id}, strategy {self.plan.strategy}.",
@@ -131,7 +134,9 @@ class NativeRun:
                 source="peakwatch.demo",
                 session_id=self.session_id,
                 runbooks=RUNBOOKS.get(alert.category, []),
-                timestamp=self.clock(),
+                timestamp=moment,
+                context={"rule_id": alert.rule_id, "run_id": self.run_id}
+                | ({"threshold": alert.threshold} if alert.threshold is not None else {}),
             )
         if step.index % 10 == 0:
             self.writer.heartbeat(ts=self.clock())

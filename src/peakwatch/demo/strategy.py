@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
+from peakwatch.demo.alert_rules import WARN_SHARE, Alert, drawdown_alert
 from peakwatch.demo.market import Bar, Market
 
 FEE_RATE = 0.001  # 10 bps taker fee
@@ -231,16 +232,6 @@ class PaperAccount:
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
-    """An alert raised while trading: run rule id and severity, store category."""
-
-    rule_id: str
-    severity: str  # info | warning | critical
-    category: str  # RISK | EXECUTION | SYSTEM
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class Step:
     """Everything that happened in one bar, ready to be written in any artifact format."""
 
@@ -366,11 +357,10 @@ class Trader:
         equity, unrealized, drawdown = account.mark(bar.close)
         decision = judged(decision, equity - self.last_equity, self.judgement)
         self.last_equity = equity
-        if drawdown < -0.6 * self.limits.max_drawdown and not self._throttled("drawdown", 30):
-            text = (
-                f"Drawdown {drawdown:.2%} on {self.symbol} (limit -{self.limits.max_drawdown:.1%})"
-            )
-            alerts.append(Alert("drawdown", "critical", "RISK", text))
+        if drawdown < -WARN_SHARE * self.limits.max_drawdown and not self._throttled(
+            "drawdown", 30
+        ):
+            alerts.append(drawdown_alert(drawdown, self.limits.max_drawdown, self.symbol))
         return Step(
             index=self.steps,
             bar=bar,

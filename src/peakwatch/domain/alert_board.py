@@ -1,19 +1,22 @@
-"""Every alert the dashboard lists: the alert store, each run's alerts and the ones it raises."""
+"""Every alert the dashboard lists: the alert store, each run's alerts and the ones it raises,
+occurrence by occurrence (`everything`) and tracked per rule and subject (`tracked`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from peakwatch.contract.models import StoreAlert
-from peakwatch.contract.values import parse_utc
 from peakwatch.domain import alerts as alerts_domain
+from peakwatch.domain.alert_episodes import Episodes, RunWatch, after
+from peakwatch.domain.alert_lifecycle import TrackedAlert, track
+from peakwatch.domain.alerts import Lifecycle
 from peakwatch.domain.run_queries import Runs
-from peakwatch.domain.runs import run_status
+from peakwatch.domain.runs import last_sign_of_life, run_status
 from peakwatch.domain.session_queries import Sessions
-from peakwatch.domain.sessions import last_sign_of_life, session_status
+from peakwatch.domain.sessions import last_sign_of_life as session_last_sign
+from peakwatch.domain.sessions import session_status
 from peakwatch.settings import Settings
 from peakwatch.sources.jsonl_files import JsonlTail, TailCache, list_files
 from peakwatch.sources.problems import Problem
@@ -53,6 +56,10 @@ class Alerts:
         self._problems = problems
         self._refresh = refresh
 
+    def tracked(self, as_of: datetime) -> list[TrackedAlert]:
+        """Every alert folded per (rule, subject), firing first."""
+        return track(self.everything(as_of), as_of, self.settings.alert_quiet_seconds)
+
     def everything(self, as_of: datetime) -> list[alerts_domain.Alert]:
         """Store alerts (last days), per-run alerts and derived alerts."""
         self._refresh()
@@ -66,26 +73,14 @@ class Alerts:
         return found
 
     def derived(self, as_of: datetime) -> list[alerts_domain.Alert]:
-        """Alerts peakwatch raises: stale runs and sessions, unreadable files, risk, drawdown."""
+        """Alerts peakwatch raises: silent runs and sessions, unreadable files, risk blocks in a
+        row, drawdown beyond the threshold; a run's are kept, resolved, while it is open."""
         derived = alerts_domain.derived_alert
         found: list[alerts_domain.Alert] = []
-        stale_after = self.settings.run_stale_seconds
         for run in self.runs.open_runs():  # only these can be stale or active
-            status = run_status(run, as_of, stale_after)
-            if status == "stale":
-                found.append(
-                    derived(
-                        "stale_run",
-                        run.run_id,
-                        "warning",
-                        "Run went silent",
-                        f"No event for more than {int(stale_after)} s and the run has not ended.",
-                        run.last_event_time,
-                        run_id=run.run_id,
-                    )
-                )
-            if status == "active" and run.events is not None:
-                found.extend(self._risk_alerts(run, self.runs.ledger(run)))
+            watch = self.runs.watch(run) or RunWatch()
+            found.extend(self._silence(run, watch.silences, as_of))
+            found.extend(self._risk_alerts(run, watch))
         ttl = self.settings.session_stale_seconds
         last_event = self.sessions.last_event
         for file in self.sessions.totals().started:
@@ -93,16 +88,18 @@ class Alerts:
             if record is None:
                 continue
             if session_status(file, as_of, ttl, last_event) == "stale":
-                seen, _ = last_sign_of_life(file, last_event)
+                seen, _ = session_last_sign(file, last_event)
                 found.append(
                     derived(
                         "stale_session",
-                        record.session_id,
+                        f"session:{record.session_id}",
                         "warning",
                         "Session stopped reporting",
                         "The session is still 'started' in the registry but shows no sign "
-                        f"of life for more than {int(ttl)} s.",
-                        seen,
+                        f"of life for more than {int(ttl)} s (the limit).",
+                        as_of,
+                        lifecycle=Lifecycle(after(seen, ttl) if seen else None, 1, None),
+                        threshold=ttl,
                         session_id=record.session_id,
                         run_id=record.run_id,
                     )
@@ -111,43 +108,105 @@ class Alerts:
             found.append(
                 derived(
                     "unreadable_artifact",
-                    f"{problem.file}@{problem.offset or problem.line or 0}",
+                    f"file:{problem.file}@{problem.offset or problem.line or 0}",
                     "warning",
                     "Unreadable artifact",
                     f"{problem.file}: {problem.reason}",
                     None,
+                    lifecycle=Lifecycle(None, 1, None),
                 )
             )
         return found
 
-    def _risk_alerts(self, run: RunFolder, totals: dict[str, Any]) -> list[alerts_domain.Alert]:
+    def _silence(
+        self, run: RunFolder, silences: Episodes, as_of: datetime
+    ) -> list[alerts_domain.Alert]:
+        """`stale_run`: firing while the run writes nothing, resolved once it writes again."""
+        limit = self.settings.run_stale_seconds
+        stale = run_status(run, as_of, limit) == "stale"
+        if not stale and not silences.count:
+            return []
+        if stale:
+            seen = last_sign_of_life(run)
+            since = after(seen, limit) if seen else None
+            life = Lifecycle(silences.first_seen or since, silences.count + 1, None)
+            message = f"No event for more than {int(limit)} s (the limit); the run has not ended."
+        else:
+            life = Lifecycle(silences.first_seen, silences.count, silences.resolved_at)
+            message = f"Wrote nothing for more than {int(limit)} s (the limit); writing again."
+        return [
+            alerts_domain.derived_alert(
+                "stale_run",
+                f"run:{run.run_id}",
+                "warning",
+                "Run went silent",
+                message,
+                as_of if stale else silences.resolved_at,
+                lifecycle=life,
+                threshold=limit,
+                run_id=run.run_id,
+            )
+        ]
+
+    def _risk_alerts(self, run: RunFolder, watch: RunWatch) -> list[alerts_domain.Alert]:
+        """`risk_blocks_in_a_row` and `drawdown`, from the episodes the run's ledger kept."""
         found = []
-        threshold = self.settings.blocked_in_a_row_alert
-        last = parse_utc(totals["last_event_time"])
-        if totals["blocked_in_a_row"] >= threshold:
+        limits = watch.limits
+        blocked, drawdown = watch.blocked, watch.drawdown
+        if blocked.count:
+            in_a_row = limits.blocked_in_a_row
+            now = "still" if blocked.holding else "no longer"
             found.append(
-                alerts_domain.derived_alert(
+                self._episode_alert(
+                    run,
+                    watch,
+                    blocked,
                     "risk_blocks_in_a_row",
-                    run.run_id,
-                    "warning",
                     "Risk checks keep blocking",
-                    f"{totals['blocked_in_a_row']} steps in a row had orders blocked.",
-                    last,
-                    run_id=run.run_id,
+                    f"Orders were blocked {in_a_row} or more steps in a row (the limit); "
+                    f"{now} blocking.",
+                    float(in_a_row),
                 )
             )
-        drawdown = totals["drawdown"]
-        limit = self.settings.drawdown_alert_threshold
-        if drawdown is not None and drawdown <= -limit:
+        if drawdown.count:
+            limit = limits.drawdown
+            totals = self.runs.ledger(run)
+            now = totals["drawdown"]
+            where = f"now {now:.2%}" if now is not None else "now unknown"
             found.append(
-                alerts_domain.derived_alert(
+                self._episode_alert(
+                    run,
+                    watch,
+                    drawdown,
                     "drawdown",
-                    run.run_id,
-                    "critical",
                     "Drawdown beyond threshold",
-                    f"Drawdown {drawdown:.2%} is beyond the {limit:.0%} threshold.",
-                    last,
-                    run_id=run.run_id,
+                    f"Drawdown reached -{limit:.1%} or worse (the critical threshold); {where}.",
+                    -limit,
+                    severity="critical",
                 )
             )
         return found
+
+    @staticmethod
+    def _episode_alert(
+        run: RunFolder,
+        watch: RunWatch,
+        episodes: Episodes,
+        rule_id: str,
+        title: str,
+        message: str,
+        threshold: float,
+        severity: str = "warning",
+    ) -> alerts_domain.Alert:
+        resolved_at = None if episodes.holding else episodes.resolved_at
+        return alerts_domain.derived_alert(
+            rule_id,
+            f"run:{run.run_id}",
+            severity,
+            title,
+            message,
+            watch.last_time if episodes.holding else resolved_at,
+            lifecycle=Lifecycle(episodes.first_seen, episodes.count, resolved_at),
+            threshold=threshold,
+            run_id=run.run_id,
+        )

@@ -1,8 +1,10 @@
-"""Alerts from the daily store, per-run alerts.jsonl, and alerts derived from state."""
+"""Alert occurrences from the daily store, per-run alerts.jsonl, and alerts derived from
+state, each named by its rule and its subject (what it is about)."""
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,14 +26,27 @@ _SEVERITY_ALIASES = {
 }
 
 
+_NUMBERS = re.compile(r"[-+]?\d[\d.,]*")
+
+
 def normalize_severity(value: str | None) -> str:
     """`INFO|WARN|CRITICAL` and `info|warning|critical` to one vocabulary."""
     return _SEVERITY_ALIASES.get((value or "info").strip().lower(), "info")
 
 
 @dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What a derived alert's condition did: when it first held, how often it began to
+    hold, and when it last stopped (None while it still holds)."""
+
+    first_seen: datetime | None
+    count: int
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
-    """An alert as the operator sees it, whatever its origin."""
+    """One occurrence of an alert as the operator sees it, whatever its origin."""
 
     alert_id: str
     ts: datetime | None
@@ -46,6 +61,15 @@ class Alert:
     derived: bool = False
     context: dict[str, Any] | None = None
     position: int = 0  # where its line starts in its file (0 for derived alerts)
+    rule: str = "alert"  # with `subject`, what makes two occurrences the same alert
+    subject: str = "store"  # run:<id>, session:<id>, file:<name> or store
+    threshold: float | None = None  # the limit that fired, when the source names it
+    lifecycle: Lifecycle | None = None  # derived alerts only; stored ones resolve by quiet time
+
+    @property
+    def key(self) -> str:
+        """The alert this occurrence belongs to: `<rule>/<subject>`."""
+        return f"{self.rule}/{self.subject}"
 
     @property
     def sort_key(self) -> tuple[datetime, int, str]:
@@ -70,6 +94,10 @@ class Alert:
             "session_id": self.session_id,
             "category": self.category,
             "context": self.context or {},
+            "key": self.key,
+            "rule": self.rule,
+            "subject": self.subject,
+            "threshold": self.threshold,
         }
 
 
@@ -85,6 +113,9 @@ def from_run_alert(alert: RunAlert, run_id: str, offset: int) -> Alert:
         message=alert.message or "",
         run_id=alert.run_id or run_id,
         position=offset,
+        rule=alert.rule_id or "run_alert",
+        subject=f"run:{alert.run_id or run_id}",
+        threshold=_number(alert.extras().get("threshold")),
     )
 
 
@@ -102,7 +133,34 @@ def from_store_alert(alert: StoreAlert, file_name: str, offset: int) -> Alert:
         category=alert.category,
         context=redact(alert.context),
         position=offset,
+        rule=_store_rule(alert),
+        subject=_store_subject(alert),
+        threshold=_number(alert.context.get("threshold")),
     )
+
+
+def _store_rule(alert: StoreAlert) -> str:
+    """The context's `rule_id`, else the category and the title with its numbers masked."""
+    named = alert.context.get("rule_id")
+    if isinstance(named, str) and named:
+        return named
+    title = _NUMBERS.sub("#", alert.title or "alert")
+    return f"{(alert.category or 'alert').lower()}:{title}"
+
+
+def _store_subject(alert: StoreAlert) -> str:
+    """The run the context names, else the session, else the store itself."""
+    run_id = alert.context.get("run_id")
+    if isinstance(run_id, str) and run_id:
+        return f"run:{run_id}"
+    return f"session:{alert.session_id}" if alert.session_id else "store"
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from an artifact, else None (text, booleans and NaN are not limits)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def newest_first(timed: Iterable[tuple[datetime | None, int, Any]]) -> list[Any]:
@@ -116,18 +174,21 @@ def newest_first(timed: Iterable[tuple[datetime | None, int, Any]]) -> list[Any]
 
 def derived_alert(
     rule_id: str,
-    key: str,
+    subject: str,
     severity: str,
     title: str,
     message: str,
     ts: datetime | None,
     *,
+    lifecycle: Lifecycle,
+    threshold: float | None = None,
     run_id: str | None = None,
     session_id: str | None = None,
 ) -> Alert:
-    """An alert peakwatch raises itself from what it sees (marked as derived)."""
+    """An alert peakwatch raises itself from what it sees (marked as derived); `ts` is when
+    its condition was last seen to hold."""
     return Alert(
-        alert_id=f"derived:{rule_id}:{key}",
+        alert_id=f"derived:{rule_id}:{subject}",
         ts=ts,
         severity=severity,
         source="derived",
@@ -137,42 +198,8 @@ def derived_alert(
         run_id=run_id,
         session_id=session_id,
         derived=True,
+        rule=rule_id,
+        subject=subject,
+        threshold=threshold,
+        lifecycle=lifecycle,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class AlertQuery:
-    """Filters of `GET /api/alerts`."""
-
-    severities: frozenset[str] = frozenset()
-    sources: frozenset[str] = frozenset()
-    run_id: str | None = None
-    session_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def matches(self, alert: Alert) -> bool:
-        """True when the alert passes every filter that is set."""
-        if self.severities and alert.severity not in self.severities:
-            return False
-        if self.sources and alert.source not in self.sources:
-            return False
-        if self.run_id is not None and alert.run_id != self.run_id:
-            return False
-        if self.session_id is not None and alert.session_id != self.session_id:
-            return False
-        if self.since is not None and (alert.ts is None or alert.ts < self.since):
-            return False
-        return not (self.until is not None and (alert.ts is None or alert.ts > self.until))
-
-
-def select_alerts(alerts: list[Alert], query: AlertQuery, limit: int) -> dict[str, Any]:
-    """Matching alerts newest first, with counts by severity over all matches."""
-    matching = sorted((a for a in alerts if query.matches(a)), key=lambda a: a.sort_key)
-    matching.reverse()
-    counts = Counter(a.severity for a in matching)
-    return {
-        "total": len(matching),
-        "counts": {severity: counts.get(severity, 0) for severity in SEVERITIES},
-        "alerts": [a.as_dict() for a in matching[:limit]],
-    }

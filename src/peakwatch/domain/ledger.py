@@ -12,6 +12,7 @@ from typing import Any
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.contract.values import format_utc, saturated_int64
+from peakwatch.domain.alert_episodes import Limits, RunWatch
 from peakwatch.domain.decisions import DecisionBook
 from peakwatch.domain.side_records import SideRecords
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
@@ -113,14 +114,20 @@ CHUNK_BYTES = 4 << 20
 
 class RunLedger:
     """Follows one run's events file and folds what was appended into its totals, its
-    decisions and its trades; the run's lines of the side files (`side`) join the decisions."""
+    decisions, its trades and its alert episodes (`watch`, by `limits`); the run's lines of
+    the side files (`side`) join the decisions."""
 
     def __init__(
-        self, events: EventsFile, side: SideRecords | None = None, run_id: str | None = None
+        self,
+        events: EventsFile,
+        side: SideRecords | None = None,
+        run_id: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.events = events
         self.side = side
         self.run_id = run_id
+        self.limits = limits or Limits()
         self.cache: dict[str, tuple[int, object]] = {}  # answers by the version they were for
         self._lock = threading.Lock()
         self._restart()
@@ -128,6 +135,7 @@ class RunLedger:
     def _restart(self) -> None:
         """Start from nothing: the events file is read again from its beginning."""
         self._totals = RunTotals()
+        self.watch = RunWatch(self.limits)
         self._follower = EventsFollower(self.events) if self.events.format != "parquet" else None
         self._complete_at: object = None  # the events file's key when last read to its end
         self._builder = StepBuilder()
@@ -188,7 +196,8 @@ class RunLedger:
         if events.format == "parquet":  # rewritten as a whole: summed again as a whole
             if max_bytes is not None and events.key.size > max_bytes:
                 return self._totals  # too big for a bounded caller; a request sums it
-            self._totals = _parquet_totals(events)
+            self.watch = RunWatch(self.limits)
+            self._totals = _parquet_totals(events, self.watch)
             self._fold_parquet(events)
             self._complete_at = events.key
             return self._totals
@@ -215,6 +224,7 @@ class RunLedger:
         known = [p for p in self._totals.problems if p != self._read_error]
         if read.reset:
             self._totals = RunTotals()
+            self.watch = RunWatch(self.limits)
             self._builder = StepBuilder()
             self._new_books()
             known = [Problem(events.label, TRUNCATED)] if read.truncated else []
@@ -239,6 +249,8 @@ class RunLedger:
                     self._totals.apply_step(step)
             else:
                 self._totals.apply_step(steps_from_records([located])[0])
+            totals = self._totals
+            self.watch.observe(stamp, totals.drawdown, totals.blocked_in_a_row)
             self._into_books(record, Problem(label, "", offset=located.position))
 
     def _into_books(self, record: BookRecord, where: Problem) -> None:
@@ -286,8 +298,9 @@ class RunLedger:
         self._side_seen += len(fresh)
 
 
-def _parquet_totals(events: EventsFile) -> RunTotals:
-    """Totals of a Parquet run: column sums over the file, latest values from its last rows."""
+def _parquet_totals(events: EventsFile, watch: RunWatch) -> RunTotals:
+    """Totals of a Parquet run: column sums over the file, latest values from its last rows
+    (the alert episodes are watched over those last rows only)."""
     totals = RunTotals()
     sums, rows, problems = sum_parquet_columns(
         events.path, ["orders_generated", "orders_blocked"], events.label
@@ -309,4 +322,5 @@ def _parquet_totals(events: EventsFile) -> RunTotals:
                 setattr(totals, name, value)
         totals.blocked_in_a_row = totals.blocked_in_a_row + 1 if step.orders_blocked else 0
         totals.mark_equity(step.equity)
+        watch.observe(step.ts_event or step.ts_bar, totals.drawdown, totals.blocked_in_a_row)
     return totals

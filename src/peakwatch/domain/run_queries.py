@@ -15,6 +15,7 @@ from peakwatch.contract.values import format_utc
 from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain import run_decisions
 from peakwatch.domain.activity_feed import RunActivity
+from peakwatch.domain.alert_episodes import Limits, RunWatch
 from peakwatch.domain.ledger import RunLedger, RunTotals
 from peakwatch.domain.runs import RunViews, run_status
 from peakwatch.domain.side_records import SideRecords
@@ -106,8 +107,10 @@ class Runs:
         return statuses
 
     def open_runs(self) -> list[RunFolder]:
-        """The runs whose status can still change with time (neither ended nor unknown)."""
-        return self._split(self.index.runs()).open
+        """The runs whose status can still change with time (neither ended nor unknown), as
+        brought up to date (a run that wrote again has a newer last event time)."""
+        found = self._split(self.index.runs()).open
+        return [self.index.refresh_run(run.run_id) or run for run in found]
 
     def _split(self, runs: RunList) -> OpenAndSettled:
         """The runs split by whether their status can change with time; once per run list."""
@@ -138,12 +141,20 @@ class Runs:
         view["problems"] = [p.as_dict() for p in totals.problems]
         return view
 
+    def watch(self, run: RunFolder) -> RunWatch | None:
+        """The run's alert episodes, caught up with its events file; None without one."""
+        if run.events is None:
+            return None
+        ledger = self._ledger_of(run, run.events)
+        ledger.update(run.events)
+        return ledger.watch
+
     def _ledger_of(self, run: RunFolder, events: EventsFile) -> RunLedger:
         """The run's ledger, a new one when the run has another events file than before."""
         self._forget_gone_runs()
         ledger = self._ledgers.get(run.run_id)
         if ledger is None or ledger.events.path != events.path:
-            ledger = RunLedger(events, self.side, run.run_id)
+            ledger = RunLedger(events, self.side, run.run_id, Limits.of(self.settings))
             self._ledgers[run.run_id] = ledger
         return ledger
 

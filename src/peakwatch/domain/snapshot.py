@@ -23,7 +23,13 @@ from peakwatch import __version__
 from peakwatch.contract.models import CONTRACT_VERSION
 from peakwatch.contract.values import format_utc
 from peakwatch.domain.activity import ActivityFilter, ScanBudget
-from peakwatch.domain.alerts import AlertQuery, select_alerts
+from peakwatch.domain.alert_lifecycle import (
+    AlertQuery,
+    TrackedAlert,
+    alert_status,
+    select_alerts,
+)
+from peakwatch.domain.alert_lifecycle import summary as alert_summary
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
 
@@ -41,6 +47,8 @@ PANEL_TITLES = {
     "system": "System",
 }
 MAX_ROWS = 20
+RISK_RULES = frozenset({"drawdown", "risk_blocks_in_a_row", "risk_blocked"})
+RISK_RULES |= {"large_loss_abs", "large_loss_pct"}  # Peak_Trade's historic risk rule ids
 DIGITS = 8
 
 logger = logging.getLogger("peakwatch")
@@ -71,6 +79,11 @@ class SnapshotInputs:
             symbol = run.meta.symbol if run.meta else None
             found.append((run_id, {**self.workspace.runs.ledger(run), "symbol": symbol}))
         return found
+
+    @cached_property
+    def alerts(self) -> list[TrackedAlert]:
+        """Every alert at `as_of`, tracked per rule and subject (three places use them)."""
+        return self.workspace.alerts.tracked(self.as_of)
 
 
 PanelBuilder = Callable[[SnapshotInputs], tuple[str, dict[str, Any]]]
@@ -103,6 +116,7 @@ def build_snapshot(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
             "contract_version": CONTRACT_VERSION,
             "peakwatch_version": __version__,
             "overall_status": _overall(panels),
+            "headline": _headline(inputs),
             "panel_count": len(panels),
         },
     }
@@ -129,12 +143,17 @@ def _panel(panel_id: str, build: PanelBuilder, inputs: SnapshotInputs) -> Panel:
     }
 
 
+def _headline(inputs: SnapshotInputs) -> str:
+    """What the firing alerts say in one line, as the alerts page says it."""
+    try:
+        return str(alert_summary(inputs.alerts)["headline"])
+    except Exception:  # the alerts panel says so too; the snapshot still renders
+        logger.exception("status headline failed")
+        return "Alerts could not be read"
+
+
 def _overall(panels: list[Panel]) -> str:
-    statuses = {panel["status"] for panel in panels}
-    for status in ("error", "warn", "unknown"):
-        if status in statuses:
-            return status
-    return "ok"
+    return _worst(*(panel["status"] for panel in panels))
 
 
 def _system(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
@@ -230,16 +249,20 @@ def _scorecards(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
 
 
 def _alerts(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
-    selected = select_alerts(
-        inputs.workspace.alerts.everything(inputs.as_of), AlertQuery(), MAX_ROWS
-    )
-    counts = selected["counts"]
-    status = "error" if counts["critical"] else "warn" if counts["warning"] else "ok"
-    latest = [
-        {k: a[k] for k in ("timestamp", "severity", "source", "title", "run_id", "session_id")}
-        for a in selected["alerts"][:10]
-    ]
-    return status, {"total": selected["total"], "counts": counts, "latest": latest}
+    """Firing alerts first; the status is the one every page derives from them."""
+    selected = select_alerts(inputs.alerts, AlertQuery(), MAX_ROWS)
+    keys: tuple[str, ...] = ("timestamp", "severity", "source", "title", "run_id", "session_id")
+    keys += ("key", "state")
+    keys += ("count", "first_seen", "resolved_at", "sources", "threshold")
+    latest = [{k: a[k] for k in keys} for a in selected["alerts"][:10]]
+    return selected["summary"]["status"], {
+        "total": selected["total"],
+        "counts": selected["counts"],
+        "states": selected["states"],
+        "firing": selected["summary"]["firing"],
+        "headline": selected["summary"]["headline"],
+        "latest": latest,
+    }
 
 
 def _activity(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
@@ -306,17 +329,33 @@ def _risk(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
     drawdowns = [t["drawdown"] for _, t in ledgers if t["drawdown"] is not None]
     worst = min(drawdowns) if drawdowns else None
     blocked_runs = sorted(run_id for run_id, t in ledgers if t["blocked_in_a_row"] >= in_a_row)
-    status = "unknown" if not ledgers else "ok"
+    firing = [t for t in inputs.alerts if t.firing and _is_risk(t)]
+    status = "unknown" if not ledgers and not firing else "ok"
     if blocked_runs:
         status = "warn"
     if worst is not None and worst <= -threshold:
         status = "error"
+    status = _worst(status, alert_status(firing))
     return status, {
+        "firing_alerts": len(firing),
         "worst_drawdown": worst,
         "drawdown_threshold": -threshold,
         "blocked_orders_total": sum(t["total_blocked_orders"] for _, t in ledgers),
         "runs_blocked_in_a_row": blocked_runs,
     }
+
+
+def _is_risk(tracked: TrackedAlert) -> bool:
+    """A risk alert: a risk rule, or a stored alert in the RISK category."""
+    return tracked.latest.rule_id in RISK_RULES or tracked.latest.category == "RISK"
+
+
+def _worst(*statuses: str) -> str:
+    """The worst of panel statuses (error, warn, unknown, ok)."""
+    for status in ("error", "warn", "unknown"):
+        if status in statuses:
+            return status
+    return "ok"
 
 
 def _rounded(value: Any) -> Any:

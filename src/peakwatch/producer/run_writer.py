@@ -323,20 +323,29 @@ class RunWriter:
         return self.event("heartbeat", "heartbeat", ts=ts)
 
     def alert(
-        self, rule_id: str, severity: str, message: str, *, ts: datetime | None = None
+        self,
+        rule_id: str,
+        severity: str,
+        message: str,
+        *,
+        ts: datetime | None = None,
+        threshold: float | None = None,
     ) -> int:
-        """Append to `alerts.jsonl` (Peak_Trade shape) and emit an `alert` event."""
+        """Append to `alerts.jsonl` (Peak_Trade shape, plus the `threshold` that fired when
+        given) and emit an `alert` event."""
         if severity not in ALERT_SEVERITIES:
             raise ValueError(f"severity must be one of {sorted(ALERT_SEVERITIES)}")
         moment = ts or utc_now()
         text = one_line(message)
-        line = {
+        line: dict[str, Any] = {
             "rule_id": rule_id,
             "severity": severity,
             "message": text,
             "run_id": self.run_id,
             "timestamp": format_ts(moment),
         }
+        if threshold is not None:
+            line["threshold"] = threshold
         if not self.started or self.status is not None:
             raise RuntimeError(f"run {self.run_id} is not open")
         append_json_line(self.alerts_path, line)

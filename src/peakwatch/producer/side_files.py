@@ -60,8 +60,12 @@ class AlertStoreWriter:
         runbooks: Sequence[str] = (),
         timestamp: datetime | None = None,
         alert_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Append one alert and return it; the default id is a hash of time, title and session."""
+        """Append one alert and return it; the default id is a hash of time, title and session.
+
+        `context` joins the runbooks; with `rule_id` and `run_id` in it, peakwatch shows the
+        alert as one with the same alert in that run's `alerts.jsonl`."""
         _check(severity, STORE_SEVERITIES, "severity")
         _check(category, STORE_CATEGORIES, "category")
         moment = as_utc(timestamp or utc_now())
@@ -78,7 +82,7 @@ class AlertStoreWriter:
             "source": source,
             "session_id": session_id,
             "timestamp": stamp,
-            "context": {"runbooks": list(runbooks)},
+            "context": {"runbooks": list(runbooks), **(context or {})},
             "stored_at": format_ts(utc_now()),
         }
         self.alerts_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The Operator WebUI v1 API: sessions, alerts, activity, health details."""
+"""The Operator WebUI v1 API: sessions, activity, health details (alerts: api_alerts)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from starlette.responses import Response
 from peakwatch.contract.values import parse_utc
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
 from peakwatch.domain.activity_importance import IMPORTANCES
-from peakwatch.domain.alerts import AlertQuery, select_alerts
 from peakwatch.web import schemas
 from peakwatch.web.context import (
     AsOf,
@@ -27,8 +26,6 @@ from peakwatch.web.responses import json_response, not_found
 router = APIRouter(prefix="/api")
 
 SessionStatus = Literal["started", "stale", "completed", "failed", "aborted"]
-Severity = Literal["critical", "warning", "info"]
-AlertSource = Literal["alert_store", "run", "derived"]
 Level = Literal["info", "warning", "error"]
 ActivitySourceName = Literal["run", "ai", "execution"]
 Id = Annotated[str, Path(max_length=200, description="An id as it appears in the artifacts.")]
@@ -133,51 +130,6 @@ async def live_session(request: Request, session_id: Id) -> Response:
     workspace = workspace_of(request)
     found = await run_in_threadpool(workspace.sessions.find, session_id, as_of_now())
     return not_found("session not found") if found is None else json_response(found)
-
-
-@router.get(
-    "/alerts",
-    tags=["alerts"],
-    summary="Alerts, newest first, with counts by severity",
-    description=(
-        "The daily alert store, every run's alerts.jsonl, and alerts peakwatch derives itself "
-        "(stale run or session, unreadable artifacts, risk blocks in a row, drawdown beyond "
-        "the threshold; marked `derived`)."
-    ),
-    response_model=schemas.AlertsView,
-    responses=schemas.INVALID_REQUEST,
-)
-async def alerts(
-    request: Request,
-    severity: Annotated[list[Severity] | None, Query(description="Repeatable.")] = None,
-    source: Annotated[list[AlertSource] | None, Query(description="Repeatable.")] = None,
-    run_id: Annotated[str | None, Query(max_length=200)] = None,
-    session_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[
-        str | None, Query(max_length=64, description="ISO-8601; only alerts at or after.")
-    ] = None,
-    until: Annotated[
-        str | None, Query(max_length=64, description="ISO-8601; only alerts at or before.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> Response:
-    since_at, error = parse_time(since, "since")
-    if error:
-        return error
-    until_at, error = parse_time(until, "until")
-    if error:
-        return error
-    query = AlertQuery(
-        severities=frozenset(severity or ()),
-        sources=frozenset(source or ()),
-        run_id=run_id,
-        session_id=session_id,
-        since=since_at,
-        until=until_at,
-    )
-    workspace = workspace_of(request)
-    found = await run_in_threadpool(workspace.alerts.everything, as_of_now())
-    return json_response(select_alerts(found, query, limit))
 
 
 @router.get(

@@ -19,6 +19,7 @@ from peakwatch.domain.workspace import Workspace
 from peakwatch.secrets import install_log_redaction
 from peakwatch.settings import Settings
 from peakwatch.web import (
+    api_alerts,
     api_decisions,
     api_execution_watch,
     api_snapshot,
@@ -27,6 +28,7 @@ from peakwatch.web import (
     api_v1,
     metrics,
     pages,
+    pages_alerts,
     pages_decisions,
     pages_reports,
     pages_trades,
@@ -97,11 +99,13 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.include_router(api_v0_runs.router)
     app.include_router(api_execution_watch.router)
     app.include_router(api_v1.router)
+    app.include_router(api_alerts.router)
     app.include_router(api_decisions.router)
     app.include_router(api_snapshot.router)
     app.include_router(metrics.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    app.include_router(pages_alerts.router)
     app.include_router(pages_watch.router)
     app.include_router(pages_decisions.router)
     app.mount("/static", StaticFiles(packages=[("peakwatch.web", "static")]), name="static")

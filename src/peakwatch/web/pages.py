@@ -11,7 +11,6 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
 from peakwatch.domain.activity import ActivityFilter, decode_cursor
-from peakwatch.domain.alerts import SEVERITIES
 from peakwatch.web import views, views_decisions
 from peakwatch.web.context import as_of_now, settings_of, workspace_of
 from peakwatch.web.stream import remember_stream_cursor, stream_cursor
@@ -322,41 +321,6 @@ async def activity_page(
             "bad_cursor": bool(before) and cursor is None,
             "kinds": views.KNOWN_KINDS,
             "levels": views.LEVELS,
-        },
-    )
-
-
-@router.get("/alerts")
-async def alerts_page(
-    request: Request,
-    severity: Text = None,
-    source: Text = None,
-    offset: PageNumber = None,
-    limit: PageNumber = None,
-) -> Response:
-    """Alerts from every source with severity and source filters and counts, paged."""
-    paging = views.parse_paging(offset, limit)
-    if paging is None:
-        return bad_paging(request)
-    severity = severity if severity in SEVERITIES else None
-    source = source if source in views.ALERT_SOURCES else None
-    workspace = workspace_of(request)
-    data = await run_in_threadpool(
-        views.alerts_page, workspace, severity, source, as_of_now(), paging
-    )
-    data["alerts_pager"] = pager(request, data["alerts_listing"])
-    api_query = urlencode({k: v for k, v in (("severity", severity), ("source", source)) if v})
-    twins = [("Alerts", "/api/alerts" + (f"?{api_query}" if api_query else ""))]
-    context = page_context(request, title="Alerts", nav="alerts", twins=twins, stream={})
-    return render(
-        "alerts.html",
-        {
-            **context,
-            **data,
-            "severity": severity,
-            "source": source,
-            "severities": SEVERITIES,
-            "sources": views.ALERT_SOURCES,
         },
     )
 

@@ -194,22 +194,6 @@ class HealthDetails(Shape):
     unreadable: list[ArtifactProblem]
 
 
-class AlertView(Shape):
-    id: str
-    timestamp: str | None
-    severity: str
-    source: str
-    derived: bool
-    title: str
-    message: str
-
-
-class AlertsView(Shape):
-    total: int
-    counts: dict[str, int]
-    alerts: list[AlertView]
-
-
 class Panel(Shape):
     id: str
     title: str

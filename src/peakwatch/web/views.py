@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from peakwatch.domain.activity import ActivityFilter, ActivityPage, SortKey
-from peakwatch.domain.alerts import AlertQuery, select_alerts
+from peakwatch.domain.alert_lifecycle import AlertQuery, select_alerts
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
 from peakwatch.web import views_trades
@@ -193,8 +193,14 @@ def run_status_counts(runs: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def alert_rows(workspace: Workspace, as_of: datetime, query: AlertQuery, limit: int) -> Any:
-    """Alerts matching `query`, newest first, with counts by severity."""
-    return select_alerts(workspace.alerts.everything(as_of), query, limit)
+    """Alerts matching `query` (one per rule and subject, firing first), with counts."""
+    return select_alerts(workspace.alerts.tracked(as_of), query, limit)
+
+
+def home_alerts(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
+    """Home's alerts: the newest, firing first, and the firing ones counted by severity."""
+    found = alert_rows(workspace, as_of, AlertQuery(), HOME_SHORT_ROWS)
+    return {**found, "counts": found["summary"]["firing"]}
 
 
 def home(
@@ -214,7 +220,7 @@ def home(
         "sessions": sessions,
         "session_counts": stats["by_status"],
         "session_total": stats["total_sessions"],
-        "alerts": alert_rows(workspace, as_of, AlertQuery(), HOME_SHORT_ROWS),
+        "alerts": home_alerts(workspace, as_of),
         "feed": [feed_row(item.as_dict()) for item in page.items],
         "scan_note": scan_note(page),
         "unreadable_count": health["unreadable_count"],
@@ -296,29 +302,6 @@ def activity_page(
         "feed": [feed_row(item.as_dict()) for item in page.items],
         "next_cursor": page.next_cursor,
         "scan_note": scan_note(page),
-    }
-
-
-def alerts_page(
-    workspace: Workspace,
-    severity: str | None,
-    source: str | None,
-    as_of: datetime,
-    paging: Paging,
-) -> dict[str, Any]:
-    """A page of alerts filtered by severity and source; counts within the source filter."""
-    everything = workspace.alerts.everything(as_of)
-    sources = frozenset({source}) if source else frozenset()
-    severities = frozenset({severity}) if severity else frozenset()
-    counted = select_alerts(everything, AlertQuery(sources=sources), 0)
-    wanted = paging.offset + paging.limit
-    listed = select_alerts(everything, AlertQuery(sources=sources, severities=severities), wanted)
-    rows = listed["alerts"][paging.offset :]
-    return {
-        "alerts": rows,
-        "alerts_listing": listing(paging, len(rows), listed["total"]),
-        "counts": counted["counts"],
-        "counts_total": counted["total"],
     }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from peakwatch.domain import peak_trade_views as pt_views
-from peakwatch.domain.alerts import AlertQuery, normalize_severity
+from peakwatch.domain.alerts import normalize_severity
 from peakwatch.domain.execution_watch import PipelineFile
 from peakwatch.domain.run_event_polls import RunEventPolls
 from peakwatch.domain.workspace import Workspace
@@ -93,18 +93,20 @@ def live_alerts(
     session_id: str | None,
     limit: int,
 ) -> dict[str, Any]:
-    """`/live/alerts`: alerts of the last `hours`, filtered, with Peak_Trade's status tiles."""
-    query = AlertQuery(
-        severities=frozenset(normalize_severity(s) for s in severities),
-        session_id=session_id,
-        since=now - timedelta(hours=hours),
-    )
+    """`/live/alerts`: alert occurrences of the last `hours` (the history, line by line; a
+    derived alert by when it began), filtered, with Peak_Trade's status tiles."""
+    wanted_severities = {normalize_severity(s) for s in severities}
+    since = now - timedelta(hours=hours)
     wanted = {category.lower() for category in categories}
     everything = workspace.alerts.everything(now)
     matching = [
         alert
         for alert in everything
-        if query.matches(alert) and (not wanted or (alert.category or "").lower() in wanted)
+        if (not wanted_severities or alert.severity in wanted_severities)
+        and (session_id is None or alert.session_id == session_id)
+        and (began := alert.lifecycle.first_seen if alert.lifecycle else alert.ts) is not None
+        and began >= since
+        and (not wanted or (alert.category or "").lower() in wanted)
     ]
     matching.sort(key=lambda alert: alert.sort_key, reverse=True)
     counts = Counter(alert.severity for alert in matching)

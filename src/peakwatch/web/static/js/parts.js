@@ -1,6 +1,6 @@
-/* peakwatch live page parts: the server-rendered parts of a run's view (tiles, charts, scorecard,
- * decisions) are fetched again after the stream says the run changed, at most every REFRESH_MS,
- * so every figure is formatted by the server alone and a page without script still shows it. */
+/* peakwatch live page parts: server-rendered parts (a run's tiles, charts, scorecard, decisions;
+ * the alerts lists) are fetched again when the stream says their run changed or an alert came, at
+ * most every REFRESH_MS, so the server alone formats every figure and pages work without script. */
 
 import { localizeTimes } from "./clock.js";
 import { keepingPlace } from "./lists.js";
@@ -82,12 +82,17 @@ function schedule() {
   }, wait);
 }
 
-/** A batch of stream messages touched these runs: refresh the parts of any this page shows. */
+/** A batch of stream messages touched these runs (or brought an alert): refresh the parts of
+ * any this page shows; a part with `data-live-run="*"` (the alerts page) follows every run. */
 export function refreshPartsOf(runIds) {
   if (!runIds.size) {
     return;
   }
   const shown = partRuns();
+  if (shown.has("*")) {
+    schedule();
+    return;
+  }
   for (const runId of runIds) {
     if (shown.has(runId)) {
       schedule();

@@ -45,6 +45,8 @@ function flush() {
       const data = entry[1];
       if ((topic === "activity" || topic === "run") && data.run_id) {
         touched.add(data.run_id);
+      } else if (topic === "alert") {
+        touched.add(data.run_id || "*");
       }
       if (topic === "activity") {
         activities.push(data);
