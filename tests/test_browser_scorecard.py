@@ -85,3 +85,36 @@ def test_scorecard_fits_and_is_photographed(browser: Any, base: str, size: str) 
     assert path.stat().st_size > 10_000
     assert not watch.errors and not watch.foreign, (watch.errors, watch.foreign)
     context.close()
+
+
+# The trades table: how wide it is against its scroller, and whether the trade, run and PnL
+# columns of the first row are in view without scrolling sideways.
+TRADES_JS = """() => {
+  const table = document.querySelector("table[data-trades-table]");
+  const wrap = table.closest(".table-wrap").getBoundingClientRect();
+  const head = [...table.tHead.rows[0].cells].map((cell) => cell.textContent.trim());
+  const row = table.tBodies[0].rows[0];
+  const box = (name) => row.cells[head.indexOf(name)].getBoundingClientRect();
+  const inView = (name) => box(name).left >= wrap.left - 1 && box(name).right <= wrap.right + 1;
+  return {
+    table: table.getBoundingClientRect().width, wrap: wrap.width, inner: window.innerWidth,
+    key_columns_in_view: ["Trade", "Run", "PnL"].every(inView), head: head,
+  };
+}"""
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_cross_run_trades_fit_the_window(browser: Any, base: str, size: str) -> None:
+    context = browser.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    watch = PageWatch(base.split("//", 1)[1]).attach(page)
+    response = page.goto(f"{base}/trades")
+    assert response is not None and response.status == 200
+    overflow = page.evaluate(OVERFLOW_JS)
+    assert overflow["scrollWidth"] <= overflow["innerWidth"], overflow
+    trades = page.evaluate(TRADES_JS)
+    assert trades["key_columns_in_view"], trades
+    if size == "desktop":  # the whole table, no sideways scrolling on a laptop screen
+        assert trades["table"] <= trades["wrap"] + 1, trades
+    assert not watch.errors and not watch.foreign, (watch.errors, watch.foreign)
+    context.close()

@@ -152,7 +152,7 @@ def test_run_trades_open_only_and_an_open_trade_marked_at_the_last_price(
     assert "t-1" not in get(client, "/runs/alpha/trades?state=open").split("<main")[1]
     html = get(client, "/runs/beta/trades?state=open")
     assert row(html, "data-trade-id", "t-1").startswith(
-        "t-1 +10.00 USD open ETH/USD long 2026-03-01 21:00:03 UTC 50.0000 open – 2.0000 0.00"
+        "t-1 +10.00 USD open ETH/USD long 2026-03-01 21:00:03 UTC 50.0000 open 2.0000 0.00"
     )
     assert row(html, "data-symbol", "ETH/USD") == "ETH/USD 0.00 USD 0 0 0 0.00 1 +10.00 USD"
 
