@@ -266,3 +266,14 @@ def test_run_report_route_link_and_export(data: Path, tmp_path: Path) -> None:
     assert export_main(flags) == 0
     assert (out / "run_native.html").read_bytes() == report.content
     assert not (out / "run_csv_run.html").exists()
+
+
+def test_overview_counts_firing_alerts_when_the_panel_tells_them_apart() -> None:
+    counts = {"critical": 1, "warning": 12, "info": 0}
+    firing = {"critical": 1, "warning": 2, "info": 0}
+    tracked = {"counts": counts, "firing": firing, "headline": "3 alerts firing", "total": 13}
+    card = report_html.alert_overview(tracked)
+    assert (card["title"], card["count"], card["total"]) == ("Firing alerts", 3, 13)
+    plain = report_html.alert_overview({"counts": counts, "total": 13})
+    assert (plain["title"], plain["count"]) == ("Alerts", 13)
+    assert plain["by_severity"] == [("critical", 1), ("warning", 12), ("info", 0)]

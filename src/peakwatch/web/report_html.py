@@ -79,6 +79,20 @@ def _panels(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {panel["id"]: panel for panel in snapshot["panels"]}
 
 
+def alert_overview(details: dict[str, Any]) -> dict[str, Any]:
+    """The overview's alerts card: the firing ones by severity when the panel tells them
+    apart from the resolved ones, else every alert by severity."""
+    firing = details.get("firing")
+    counts = firing if isinstance(firing, dict) else details.get("counts") or {}
+    return {
+        "title": "Firing alerts" if isinstance(firing, dict) else "Alerts",
+        "count": sum(int(counts.get(name) or 0) for name in SEVERITIES),
+        "by_severity": [(name, int(counts.get(name) or 0)) for name in SEVERITIES],
+        "headline": details.get("headline"),
+        "total": details.get("total", 0),
+    }
+
+
 def safety_view(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
     """The header's safety badge: the audit verdict, its reasons and the config's hash."""
     try:
@@ -105,6 +119,7 @@ def status_context(workspace: Workspace, as_of: datetime) -> dict[str, Any]:
     alerts.sort(key=lambda a: SEVERITY_RANK.get(a.get("severity"), len(SEVERITIES)))
     return {
         "alerts": alerts,
+        "alert_card": alert_overview(_panels(snapshot)["alerts"]["details"]),
         "snapshot": snapshot,
         "panels": _panels(snapshot),
         "safety": safety_view(workspace, as_of),
