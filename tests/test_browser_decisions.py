@@ -1,6 +1,7 @@
 """A demo run's decision page in Chromium: the trace is drawn as a waterfall in time order,
-previous/next walk the run, nothing spills sideways on a phone, and screenshots of the run
-page and a decision page (desktop and phone) go to docs/screenshots/."""
+previous/next walk the run, nothing spills sideways on a phone, text is readable in both themes,
+and screenshots of the run page and a decision page (desktop and phone, desktop dark) go to
+docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from browser import CHROMIUM, OVERFLOW_JS, PHONE, PageWatch, demo_writing
+from browser import (
+    CHROMIUM,
+    CONTRAST_JS,
+    CONTRAST_SELECTORS,
+    OVERFLOW_JS,
+    PHONE,
+    PageWatch,
+    demo_writing,
+)
 from live_server import running_server
 from peakwatch.settings import load_settings
 
@@ -28,6 +37,13 @@ pytestmark = [
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
+SHOTS = [("desktop", "light"), ("phone", "light"), ("desktop", "dark")]
+# Text of the scorecard, decisions table and waterfall, besides what every page shows.
+READABLE = {
+    **CONTRAST_SELECTORS,
+    "decision parts": ".wf-label span, .wf-what, .wf-when, .tile dd, .tile dt, .rationale-full, "
+    ".pnl-win, .pnl-loss, .pnl-flat, .money-up, .money-down, .money-even, .action",
+}
 
 # Each waterfall row: its kind and link, and where its bar starts and ends on the screen.
 WATERFALL_JS = """() => [...document.querySelectorAll(".wf-steps > li")].map((row) => {
@@ -132,11 +148,12 @@ def test_the_waterfall_and_previous_next_walk_a_demo_run(browser: Any, demo: Dem
     context.close()
 
 
-@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize(("size", "scheme"), SHOTS)
 def test_run_and_decision_pages_fit_and_are_photographed(
-    browser: Any, demo: Demo, size: str
+    browser: Any, demo: Demo, size: str, scheme: str
 ) -> None:
-    context = browser.new_context(viewport=SIZES[size])
+    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
+    suffix = "-dark" if scheme == "dark" else ""
     page = context.new_page()
     watch = PageWatch(demo.base.split("//", 1)[1]).attach(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -156,7 +173,9 @@ def test_run_and_decision_pages_fit_and_are_photographed(
         assert hint == "none"
     bottom = page.locator("#decisions-panel").bounding_box()
     assert bottom is not None
-    path = SCREENSHOTS / f"run-{size}.png"
+    contrast = page.evaluate(CONTRAST_JS, READABLE)
+    assert contrast["checked"] > 100 and not contrast["failures"], contrast
+    path = SCREENSHOTS / f"run-{size}{suffix}.png"
     height = min(bottom["y"] + bottom["height"] + 16, 6000)
     clip = {"x": 0, "y": 0, "width": SIZES[size]["width"], "height": height}
     page.screenshot(path=str(path), full_page=True, clip=clip, animations="disabled")
@@ -166,7 +185,9 @@ def test_run_and_decision_pages_fit_and_are_photographed(
     assert response is not None and response.status == 200
     overflow = page.evaluate(OVERFLOW_JS)
     assert overflow["scrollWidth"] <= overflow["innerWidth"], overflow
-    path = SCREENSHOTS / f"decision-{size}.png"
+    contrast = page.evaluate(CONTRAST_JS, READABLE)
+    assert contrast["checked"] > 20 and not contrast["failures"], contrast
+    path = SCREENSHOTS / f"decision-{size}{suffix}.png"
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     assert path.stat().st_size > 10_000
     assert not watch.errors and not watch.foreign, (watch.errors, watch.foreign)

@@ -1,5 +1,6 @@
 """The scorecard page in Chromium at desktop and phone size: nothing spills sideways, the group
-and hit rate columns stay in view, and screenshots of it go to docs/screenshots/."""
+and hit rate columns stay in view, text is readable in both themes, and screenshots of it
+(desktop and phone, desktop dark) go to docs/screenshots/. The cross-run trades fit too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, OVERFLOW_JS, PHONE, PageWatch, demo_writing
+from browser import (
+    CHROMIUM,
+    CONTRAST_JS,
+    CONTRAST_SELECTORS,
+    OVERFLOW_JS,
+    PHONE,
+    PageWatch,
+    demo_writing,
+)
 from live_server import running_server
 from peakwatch.settings import load_settings
 from trade_world import build_trade_world
@@ -25,6 +34,11 @@ pytestmark = [
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
+SHOTS = [("desktop", "light"), ("phone", "light"), ("desktop", "dark")]
+READABLE = {
+    **CONTRAST_SELECTORS,
+    "figures": ".tile dd, .tile dt, .money-up, .money-down, .hit-count",
+}
 
 # The first column and the hit rate column, where they are on the screen.
 COLUMNS_JS = """() => {
@@ -60,9 +74,11 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize("size", sorted(SIZES))
-def test_scorecard_fits_and_is_photographed(browser: Any, base: str, size: str) -> None:
-    context = browser.new_context(viewport=SIZES[size])
+@pytest.mark.parametrize(("size", "scheme"), SHOTS)
+def test_scorecard_fits_and_is_photographed(
+    browser: Any, base: str, size: str, scheme: str
+) -> None:
+    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
     page = context.new_page()
     watch = PageWatch(base.split("//", 1)[1]).attach(page)
     response = page.goto(f"{base}/scorecard?group_by=run")
@@ -80,7 +96,9 @@ def test_scorecard_fits_and_is_photographed(browser: Any, base: str, size: str) 
         assert after["first_left"] >= 0 and after["first_right"] <= after["inner"], after
         page.evaluate("() => { document.querySelector('.table-wrap').scrollLeft = 0; }")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"scorecard-{size}.png"
+    contrast = page.evaluate(CONTRAST_JS, READABLE)
+    assert contrast["checked"] > 50 and not contrast["failures"], contrast
+    path = SCREENSHOTS / f"scorecard-{size}{'-dark' if scheme == 'dark' else ''}.png"
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     assert path.stat().st_size > 10_000
     assert not watch.errors and not watch.foreign, (watch.errors, watch.foreign)
