@@ -124,29 +124,34 @@ def test_run_went_silent_fires_and_resolves_when_the_run_writes_again(tmp_path: 
     assert back["status"] == "ok" and back["meta"]["headline"] == "No alert firing"
 
 
-def test_derived_drawdown_is_critical_past_its_threshold_and_resolves_when_it_recovers(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("low", "severity", "threshold", "stated"),
+    [
+        # peak 1000, low 930: -7 %, past the -5 % warning level (half the threshold)
+        (930.0, "warning", -0.05, "Drawdown reached -7.00%, beyond the warning level -5.0%"),
+        # low 880: -12 %, past the -10 % threshold
+        (880.0, "critical", -0.1, "Drawdown reached -12.00%, beyond the critical threshold -10.0%"),
+    ],
+)
+def test_derived_drawdown_severity_follows_its_levels_and_it_resolves_when_it_recovers(
+    tmp_path: Path, low: float, severity: str, threshold: float, stated: str
 ) -> None:
     run_dir = tmp_path / "live_runs" / RUN
     write_meta(run_dir, RUN, started_at=iso(T0))
-    # peak 1000, then 880 (-12 %, past the -10 % threshold), then 950 (-5 %): back within
-    write_jsonl(run_dir / "events.jsonl", bars(1, [0, 1, 2], [1000.0, 880.0, 950.0]))
+    # then 980 (-2 %): back within the warning level at 12:00:02
+    write_jsonl(run_dir / "events.jsonl", bars(1, [0, 1, 2], [1000.0, low, 980.0]))
     with client_for(tmp_path) as client:
         details = snapshot_alerts(client, iso(T0 + timedelta(seconds=5)))
+        alerts = client.get("/api/alerts").json()["alerts"]
     alert = next(a for a in details["latest"] if a["key"] == f"drawdown/run:{RUN}")
-    assert (alert["severity"], alert["threshold"]) == ("critical", -0.1)
-    assert "-10.0%" in alert["title"] + client_message(tmp_path)
+    assert (alert["severity"], alert["threshold"]) == (severity, threshold)
+    message = next(a["message"] for a in alerts if a["key"] == f"drawdown/run:{RUN}")
+    assert message == f"{stated}; back within -5.0%."
     assert (alert["state"], alert["first_seen"], alert["resolved_at"]) == (
         "resolved",
         "2026-01-01T12:00:01Z",
         "2026-01-01T12:00:02Z",
     )
-
-
-def client_message(base: Path) -> str:
-    with client_for(base) as client:
-        alerts = client.get("/api/alerts").json()["alerts"]
-    return next(a["message"] for a in alerts if a["rule"] == "drawdown")
 
 
 @pytest.mark.parametrize(

@@ -169,23 +169,34 @@ class Alerts:
                 )
             )
         if drawdown.count:
-            limit = limits.drawdown
-            totals = self.runs.ledger(run)
-            now = totals["drawdown"]
-            where = f"now {now:.2%}" if now is not None else "now unknown"
-            found.append(
-                self._episode_alert(
-                    run,
-                    watch,
-                    drawdown,
-                    "drawdown",
-                    "Drawdown beyond threshold",
-                    f"Drawdown reached -{limit:.1%} or worse (the critical threshold); {where}.",
-                    -limit,
-                    severity="critical",
-                )
-            )
+            found.append(self._drawdown_alert(run, watch))
         return found
+
+    def _drawdown_alert(self, run: RunFolder, watch: RunWatch) -> alerts_domain.Alert:
+        """`drawdown`: a warning past half the threshold, critical past it; the text names
+        the level that fired, the worst of the episode and, while it lasts, the drawdown now."""
+        limits = watch.limits
+        worst = watch.worst_drawdown
+        critical = worst is not None and worst <= -limits.drawdown
+        level = limits.drawdown if critical else limits.drawdown_warning
+        name = "critical threshold" if critical else "warning level"
+        message = f"Drawdown reached {worst:.2%}" if worst is not None else "Drawdown"
+        message += f", beyond the {name} -{level:.1%}"
+        if watch.drawdown.holding:
+            now = self.runs.ledger(run)["drawdown"]
+            message += f"; now {now:.2%}." if now is not None else "."
+        else:
+            message += f"; back within -{limits.drawdown_warning:.1%}."
+        return self._episode_alert(
+            run,
+            watch,
+            watch.drawdown,
+            "drawdown",
+            "Drawdown beyond threshold",
+            message,
+            -level,
+            severity="critical" if critical else "warning",
+        )
 
     @staticmethod
     def _episode_alert(

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from peakwatch.settings import Settings
 
+DRAWDOWN_WARNING_SHARE = 0.5  # the drawdown rule warns at half its critical threshold
+
 
 @dataclass(slots=True)
 class Episodes:
@@ -44,8 +46,13 @@ class Limits:
     """The thresholds of the run rules peakwatch derives."""
 
     silence_seconds: float = 600.0
-    drawdown: float = 0.1  # a fraction; the rule fires at a drawdown of -drawdown or worse
+    drawdown: float = 0.1  # a fraction; critical at a drawdown of -drawdown or worse
     blocked_in_a_row: int = 3
+
+    @property
+    def drawdown_warning(self) -> float:
+        """The drawdown rule's warning level, a fraction (it fires at -this or worse)."""
+        return self.drawdown * DRAWDOWN_WARNING_SHARE
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
@@ -74,6 +81,7 @@ class RunWatch:
     drawdown: Episodes = field(default_factory=Episodes)
     blocked: Episodes = field(default_factory=Episodes)
     last_time: datetime | None = None  # the latest record time seen
+    worst_drawdown: float | None = None  # the worst drawdown of the latest drawdown episode
 
     def observe(self, at: datetime | None, drawdown: float | None, blocked_in_a_row: int) -> None:
         """One record at `at` and the totals after it."""
@@ -84,6 +92,10 @@ class RunWatch:
             self.silences.whole(after(last, self.limits.silence_seconds), at)
         if last is None or at > last:
             self.last_time = at
-        beyond = drawdown is not None and drawdown <= -self.limits.drawdown
+        beyond = drawdown is not None and drawdown <= -self.limits.drawdown_warning
+        if beyond and not self.drawdown.holding:
+            self.worst_drawdown = drawdown
+        elif beyond and drawdown is not None and self.worst_drawdown is not None:
+            self.worst_drawdown = min(self.worst_drawdown, drawdown)
         self.drawdown.observe(beyond, at)
         self.blocked.observe(blocked_in_a_row >= self.limits.blocked_in_a_row, at)
