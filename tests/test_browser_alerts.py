@@ -147,3 +147,28 @@ def test_the_alerts_page_fits_a_phone(
     target.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target / name), full_page=True)
     page.context.close()
+
+
+HOME_ROWS_JS = """() => [
+  ...document.querySelectorAll('[data-live-part="home-alerts"] li.alert-row, #alerts-h ~ ul li')
+].map((row) => row.querySelector('.row-head').textContent.replace(/\\s+/g, ' ').trim())"""
+
+
+def test_home_lists_each_alert_once_and_a_repeat_raises_its_count(
+    browser: Any, site: tuple[str, RunWriter, AlertStoreWriter]
+) -> None:
+    base, alpha, store = site
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    page.goto(base + "/")
+    page.wait_for_function(
+        "() => (document.getElementById('conn') || {}).textContent === 'live'", timeout=5000
+    )
+    before = page.evaluate(HOME_ROWS_JS)
+    assert len(before) == 3 and "firing" in before[0] and "resolved" in before[2], before
+    assert "3×" in before[1], before
+    counts = page.locator('[data-live-part="home-alert-counts"]').inner_text().split()
+    assert counts == ["critical", "1", "warning", "1", "info", "0"]  # the firing ones
+    both(alpha, store, datetime.now(UTC), "drawdown", "warning", "Drawdown -1.40% passed -1.2%")
+    page.wait_for_function(f"() => ({HOME_ROWS_JS})()[1].includes('4×')", timeout=10_000)
+    assert len(page.evaluate(HOME_ROWS_JS)) == 3, "a repeat is no new row"
+    page.context.close()
