@@ -225,7 +225,7 @@ def test_activity_filters_and_older_link_page_through_everything(
     assert "this page does not grow live" in second and 'data-live="off"' in second
 
     warnings = html_of(client, "/activity?level=warning")
-    levels = set(re.findall(r'<li class="feed-row level-(\w+)"', warnings))
+    levels = set(re.findall(r'<li class="feed-row level-(\w+) imp-notable"', warnings))
     assert levels == {"warning"}
     assert '<option value="warning" selected>' in warnings
     decisions = html_of(client, "/activity?kind=decision&q=bar+7")

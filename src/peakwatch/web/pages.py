@@ -83,10 +83,21 @@ def page_context(
         "refresh_seconds": settings.auto_refresh_seconds,
         "tz_local": tz_local,
         "tz_toggle_url": _raw_path(request) + (f"?{urlencode(params)}" if params else ""),
+        **feed_view(request),
         "stream_url": stream_url,
         # Two stat calls (the config is re-read only when it changed): cheap enough here.
         "safety": workspace_of(request).safety(as_of),
     }
+
+
+def feed_view(request: Request) -> dict[str, Any]:
+    """Whether feeds show every item (`view=all`) or fold routine ones, and the toggle link."""
+    show_all = request.query_params.get("view") == "all"
+    params = {k: v for k, v in request.query_params.items() if k != "view"}
+    if not show_all:
+        params["view"] = "all"
+    url = _raw_path(request) + (f"?{urlencode(params)}" if params else "")
+    return {"feed_all": show_all, "feed_view_url": url}
 
 
 def _raw_path(request: Request) -> str:
@@ -301,6 +312,8 @@ async def activity_page(
     twins = [("Activity", "/api/activity" + (f"?{api_query}" if api_query else ""))]
     older = None
     kept = {**filters, **({"limit": custom_limit} if custom_limit else {})}
+    if request.query_params.get("view") == "all":
+        kept["view"] = "all"
     if data["next_cursor"]:
         older = "/activity?" + urlencode({**kept, "before": data["next_cursor"]})
     newest = "/activity" + (f"?{urlencode(kept)}" if kept else "")

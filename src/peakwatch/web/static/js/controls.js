@@ -1,6 +1,8 @@
 /* peakwatch live controls in the header: the connection pill, and Pause/Resume, which holds
- * stream messages back while paused and replays them in order on Resume. */
+ * stream messages back while paused and replays them in order on Resume (feeds hold their own). */
 
+import { applyActivities } from "./feed.js";
+import { setHeld } from "./held.js";
 import { addsRow, enqueue } from "./updates.js";
 
 const PAUSE_LIMIT = 50000;
@@ -46,14 +48,14 @@ function showPause() {
 export function receive(topic, data) {
   if (!paused) {
     enqueue(topic, data);
-    return;
-  }
-  if (buffered.length >= PAUSE_LIMIT) {
+  } else if (topic === "activity") {
+    applyActivities([data]); // a paused feed holds its items itself, bounded (held.js)
+  } else if (buffered.length >= PAUSE_LIMIT) {
     overflowed = true; // too much to replay: Resume reloads the page instead
   } else {
     buffered.push([topic, data]);
   }
-  if (addsRow(topic, data)) {
+  if (paused && addsRow(topic, data)) {
     bufferedShown += 1;
     showPause();
   }
@@ -67,6 +69,7 @@ export function bindPause() {
   pauseButton.hidden = false;
   pauseButton.addEventListener("click", function () {
     paused = !paused;
+    setHeld(paused);
     if (!paused) {
       if (overflowed) {
         window.location.reload();

@@ -1,9 +1,11 @@
 /* peakwatch activity feed: which feed wants a live item, the row it becomes, where it goes
- * (newest first), and the j/k keyboard walk through feed rows. */
+ * (newest first, routine rows folded), and the j/k keyboard walk through rows and folds. */
 
 import { el, link, runHref, sessionHref, timeElement } from "./dom.js";
+import { addToFold, countInFold, entryTime, isFold, mergeFolds, newFold } from "./folds.js";
 import { parseTime } from "./format.js";
-import { dropEmptyNote, isShown, markShown, pageSize } from "./lists.js";
+import { hold, isHolding, onRelease } from "./held.js";
+import { dropEmptyNote, isShown, keepingPlace, markShown, pageSize, trimLists } from "./lists.js";
 
 const FEEDS = 'ol.feed[data-feed="activity"]';
 const LEVELS = ["info", "warning", "error"];
@@ -85,8 +87,11 @@ function buildFeedRow(item, highlight, feed) {
   const level = LEVELS.indexOf(item.level) >= 0 ? item.level : "info";
   const kind = String(item.kind || "event");
   const group = kind.indexOf("execution_") === 0 ? "trade" : (KIND_GROUPS[kind] || "other");
-  const row = el("li", "feed-row " + (highlight ? "fresh " : "") + "level-" + level);
+  const importance = item.importance === "routine" ? "routine" : "notable";
+  const row = el("li", "feed-row " + (highlight ? "fresh " : "") + "level-" + level +
+    " imp-" + importance);
   row.tabIndex = -1;
+  row.setAttribute("data-importance", importance);
   row.setAttribute("data-id", item.id);
   row.setAttribute("data-ts", item.ts || "");
   const head = el("div", "row-head");
@@ -127,59 +132,133 @@ function buildFeedRow(item, highlight, feed) {
   return row;
 }
 
-function rowTime(row) {
-  const date = parseTime(row.getAttribute("data-ts"));
-  return date ? date.getTime() : 0;
+function entryOf(item, index) {
+  const date = parseTime(item.ts);
+  return {
+    item: item,
+    stamp: date ? date.getTime() : 0,
+    index: index,
+    routine: item.importance === "routine"
+  };
 }
 
-/** Many items at once (one batch): each feed gets its new rows in one DOM operation.
- * Newest first; an item as new as the top row or newer goes above it, an older one into
- * its place, and one older than every row shown belongs to an older page: left out. */
+/** Many items at once (one batch): each feed shows them, or holds them while the reader is
+ * scrolled into it or the page is paused (held.js). */
 export function applyActivities(items) {
   document.querySelectorAll(FEEDS).forEach(function (feed) {
     const label = feed.getAttribute("aria-label");
-    let wanted = [];
+    const wanted = [];
     items.forEach(function (item, index) {
       if (!isShown(item.id, label) && feedWants(feed, item)) {
-        const date = parseTime(item.ts);
-        wanted.push({ item: item, stamp: date ? date.getTime() : 0, index: index });
+        wanted.push(entryOf(item, index));
       }
     });
     if (!wanted.length) {
       return;
     }
-    wanted.sort(function (a, b) {
-      return (b.stamp - a.stamp) || (b.index - a.index);
-    });
-    wanted = wanted.slice(0, pageSize(feed));
-    const highlight = wanted.length <= 10;
-    const top = feed.firstElementChild;
-    const topStamp = top ? rowTime(top) : -Infinity;
-    const fragment = document.createDocumentFragment();
-    wanted.forEach(function (entry) {
-      let row;
-      if (entry.stamp >= topStamp) {
-        row = buildFeedRow(entry.item, highlight, feed);
-        fragment.appendChild(row);
-      } else {
-        let before = null;
-        for (let node = feed.firstElementChild; node; node = node.nextElementSibling) {
-          if (rowTime(node) <= entry.stamp) {
-            before = node;
-            break;
-          }
-        }
-        if (before === null) {
-          return;
-        }
-        row = buildFeedRow(entry.item, highlight, feed);
-        feed.insertBefore(row, before);
-      }
-      markShown(entry.item.id, label);
-    });
-    feed.insertBefore(fragment, feed.firstChild);
-    dropEmptyNote(feed, "feed");
+    if (isHolding(feed)) {
+      hold(feed, wanted);
+    } else {
+      showEntries(feed, wanted, 0);
+    }
   });
+}
+
+/* Items a feed held, shown once the reader is back at its top (or asked for them). */
+onRelease(function (feed, entries, dropped) {
+  keepingPlace(function () {
+    showEntries(feed, entries, dropped);
+  });
+  trimLists();
+});
+
+/** New rows into one feed, newest first. Notable items always get a row. Routine ones go into
+ * folds (data-view="notable") or, showing every event, fill what a page has left.
+ * An item as new as the top entry or newer goes above it, an older one into its place, and
+ * one older than every entry shown belongs to an older page: left out. `dropped` routine
+ * items were only counted while held; they are counted in the oldest new fold. */
+function showEntries(feed, wanted, dropped) {
+  const label = feed.getAttribute("aria-label");
+  const folding = feed.getAttribute("data-view") !== "all";
+  wanted.sort(function (a, b) {
+    return (b.stamp - a.stamp) || (b.index - a.index);
+  });
+  const top = feed.firstElementChild;
+  const topStamp = top ? entryTime(top) : -Infinity;
+  const highlight = wanted.length <= 10;
+  const fragment = document.createDocumentFragment();
+  let fold = null;
+  // showing every event, a batch keeps its notable rows and fills the rest of a page
+  let routineRoom = pageSize(feed) - wanted.filter(function (e) { return !e.routine; }).length;
+  const older = [];
+  wanted.forEach(function (entry) {
+    if (entry.stamp < topStamp) {
+      older.push(entry);
+      return;
+    }
+    if (entry.routine && !folding && routineRoom-- <= 0) {
+      return;
+    }
+    const row = buildFeedRow(entry.item, highlight, feed);
+    markShown(entry.item.id, label);
+    if (!entry.routine || !folding) {
+      fold = null;
+      fragment.appendChild(row);
+      return;
+    }
+    if (fold === null) {
+      fold = fragment.appendChild(newFold());
+    }
+    addToFold(fold, row, entry.stamp, label);
+  });
+  if (dropped && folding) {
+    fold = isFold(fragment.lastChild) ? fragment.lastChild : fragment.appendChild(newFold());
+    countInFold(fold, dropped, label);
+  }
+  if (isFold(top) && isFold(fragment.lastChild)) {
+    const newer = fragment.lastChild;
+    fragment.removeChild(newer);
+    mergeFolds(top, newer, label); // nothing notable between them: one fold
+  }
+  feed.insertBefore(fragment, feed.firstChild);
+  older.forEach(function (entry) {
+    placeOlder(feed, entry, folding, label);
+  });
+  dropEmptyNote(feed, "feed");
+}
+
+/** An item older than the top entry, into its place by time (a routine one into the fold
+ * there, when folding). A notable item that lands inside a fold's time span goes above it. */
+function placeOlder(feed, entry, folding, label) {
+  let before = null;
+  for (let node = feed.firstElementChild; node; node = node.nextElementSibling) {
+    if (entryTime(node) <= entry.stamp) {
+      before = node;
+      break;
+    }
+  }
+  if (before === null) {
+    return;
+  }
+  const row = buildFeedRow(entry.item, false, feed);
+  markShown(entry.item.id, label);
+  const above = before.previousElementSibling;
+  if (entry.routine && folding) {
+    const fold = isFold(above) ? above : (isFold(before) ? before : null);
+    if (fold) {
+      addToFold(fold, row, entry.stamp, label);
+      return;
+    }
+    const single = feed.insertBefore(newFold(), before);
+    addToFold(single, row, entry.stamp, label);
+    return;
+  }
+  feed.insertBefore(row, before);
+}
+
+/* A row inside a closed fold is not walked to (its fold is). */
+function isVisibleEntry(node) {
+  return node.parentNode.closest("details:not([open])") === null;
 }
 
 /** j/k move the focus through feed rows, Enter opens or closes the focused row's payload. */
@@ -193,7 +272,8 @@ export function bindFeedKeys() {
         target.isContentEditable)) {
       return;
     }
-    const rows = Array.prototype.slice.call(document.querySelectorAll(".feed-row"));
+    const rows = Array.prototype.filter.call(
+      document.querySelectorAll(".feed-row, .feed-fold"), isVisibleEntry);
     if (!rows.length) {
       return;
     }
@@ -208,7 +288,8 @@ export function bindFeedKeys() {
       rows[next].scrollIntoView({ block: "nearest" });
       event.preventDefault();
     } else if (event.key === "Enter" && index >= 0) {
-      const details = rows[index].querySelector("details.payload");
+      const details = rows[index].querySelector(
+        isFold(rows[index]) ? ":scope > details" : "details.payload");
       if (details) {
         details.open = !details.open;
         event.preventDefault();

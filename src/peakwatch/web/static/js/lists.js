@@ -10,7 +10,7 @@ const seen = new Set();
 /** Records the rows the server rendered; call once, before the first live row arrives. */
 export function rememberRenderedRows() {
   document.querySelectorAll(".feed-row[data-id]").forEach(function (row) {
-    seen.add(row.getAttribute("data-id") + "|" + row.parentNode.getAttribute("aria-label"));
+    seen.add(row.getAttribute("data-id") + "|" + row.closest("[data-feed]").getAttribute("aria-label"));
   });
 }
 
@@ -20,6 +20,10 @@ export function isShown(id, label) {
 
 export function markShown(id, label) {
   seen.add(id + "|" + label);
+}
+
+export function forgetShown(id, label) {
+  seen.delete(id + "|" + label);
 }
 
 /** A list holds at most its page's size (data-page-size), never more than MAX_ROWS. */
@@ -44,21 +48,22 @@ export function trimLists() {
     const label = list.getAttribute("aria-label");
     while (list.children.length > pageSize(list)) {
       const last = list.lastElementChild;
-      if (last === document.activeElement || last.getBoundingClientRect().top < bottom) {
+      if (last.contains(document.activeElement) || last.getBoundingClientRect().top < bottom) {
         break;
       }
-      seen.delete(last.getAttribute("data-id") + "|" + label);
+      const rows = last.matches(".feed-row") ? [last] : last.querySelectorAll(".feed-row");
+      rows.forEach(function (row) {
+        forgetShown(row.getAttribute("data-id"), label);
+      });
       list.removeChild(last);
     }
   });
 }
 
-/* The reader's place: the focused element if it is in view, else the first row or heading
- * in view. Rows arriving above it must not move it (nothing moves at the very top). */
+/* The reader's place: the focused element if it is in view (even at the very top: a row
+ * focused with j/k stays where it is), else the first row or heading in view. Rows arriving
+ * above it must not move it (without a focus, nothing moves at the very top). */
 function placeAnchor() {
-  if (window.scrollY <= 0) {
-    return null;
-  }
   const height = window.innerHeight;
   const active = document.activeElement;
   if (active && active !== document.body && active.closest && active.closest("main")) {
@@ -66,6 +71,9 @@ function placeAnchor() {
     if (box.bottom > 0 && box.top < height) {
       return active;
     }
+  }
+  if (window.scrollY <= 0) {
+    return null;
   }
   const nodes = document.querySelectorAll(
     "main .feed-row, main .alert-row, main tr, main h2, main h3, main p, main dl");

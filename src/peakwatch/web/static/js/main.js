@@ -4,6 +4,7 @@
 import { keepTzOnLinks, localizeTimes, markUpdated, startClock } from "./clock.js";
 import { bindPause, receive, setConnected, showConnection } from "./controls.js";
 import { bindFeedKeys } from "./feed.js";
+import { bindHeldScroll } from "./held.js";
 import { rememberRenderedRows } from "./lists.js";
 import { markStale } from "./stale.js";
 import { connect } from "./stream.js";
@@ -11,6 +12,7 @@ import { connect } from "./stream.js";
 rememberRenderedRows();
 bindPause();
 bindFeedKeys();
+bindHeldScroll();
 localizeTimes(document);
 keepTzOnLinks();
 startClock();
