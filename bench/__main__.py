@@ -15,7 +15,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import decisions, hostile, indexes, limits, memory, snapshot, stream, tail, throughput
+from bench import (
+    decisions,
+    hostile,
+    indexes,
+    limits,
+    memory,
+    scrape,
+    snapshot,
+    stream,
+    tail,
+    throughput,
+)
 from bench.harness import FULL, SMALL, Report, has_route, peakwatch
 
 
@@ -72,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             snapshot.run(server, sizes, report)
             stream.idle(server, sizes, report, f"{sizes.runs:,} runs + {sizes.sessions:,} sessions")
         indexes.stat_cost(index, report)
+        scrape.run(index.roots, sizes, report)
         shutil.rmtree(work / "index")
         live = stream.prepare(work)
         with peakwatch(live.roots, **crowd) as server:

@@ -34,6 +34,7 @@ EXPECTED_ROWS = (
     "/health p99 during /dashboard",
     "/health p99 during activity search",
     "server peak RSS under the attacks",
+    "GET /metrics, ",
 )
 
 

@@ -8,9 +8,10 @@ series, runs completed longer than `metrics_completed_seconds` ago drop out and 
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from peakwatch.domain.run_decisions import scorecard_answer
 from peakwatch.domain.workspace import Workspace
@@ -62,13 +63,14 @@ def scrape_state(
     by_status = dict.fromkeys(RUN_STATES, 0)
     by_status.update(Counter(statuses.values()))
     listed = workspace.run_index.runs()
+    cutoff = _cutoff(as_of, completed_seconds)
     wanted = [
-        run
-        for run in listed
-        if statuses.get(run.run_id) != "completed" or _age(run, as_of) <= completed_seconds
+        run for run in listed if statuses.get(run.run_id) != "completed" or _last(run) >= cutoff
     ]
-    wanted.sort(key=lambda run: (statuses.get(run.run_id) == "active", _last(run)), reverse=True)
-    exported = [_figures(workspace, run, statuses, as_of) for run in wanted[:max_runs]]
+    chosen = heapq.nlargest(
+        max_runs, wanted, key=lambda run: (statuses.get(run.run_id) == "active", _last(run))
+    )
+    exported = [_figures(workspace, run, statuses, as_of) for run in chosen]
     sessions = workspace.sessions.stats(as_of)["by_status"]
     verdict = workspace.safety(as_of).verdict
     return ScrapeState(
@@ -80,14 +82,17 @@ def scrape_state(
     )
 
 
-def _last(run: RunFolder) -> float:
-    """When the run last showed activity, as a timestamp (for ordering)."""
-    moment = run.last_event_time or run.last_write
-    return moment.timestamp()
+def _last(run: RunFolder) -> datetime:
+    """When the run last showed activity."""
+    return run.last_event_time or run.last_write
 
 
-def _age(run: RunFolder, as_of: datetime) -> float:
-    return as_of.timestamp() - _last(run)
+def _cutoff(as_of: datetime, completed_seconds: float) -> datetime:
+    """The moment before which a completed run has no series any more."""
+    try:
+        return as_of - timedelta(seconds=completed_seconds)
+    except OverflowError:  # a setting of "forever"
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _figures(
@@ -100,7 +105,9 @@ def _figures(
         symbol=(meta.symbol if meta else None) or "",
         mode=(meta.mode if meta else None) or "",
         status=statuses.get(run.run_id, "unknown"),
-        last_event_age_seconds=_age(run, as_of) if run.last_event_time else None,
+        last_event_age_seconds=(
+            (as_of - run.last_event_time).total_seconds() if run.last_event_time else None
+        ),
         counted=run.events is None,  # nothing to count yet
     )
     ledger = workspace.runs.known_ledger(run.run_id)
