@@ -122,3 +122,23 @@ def test_the_api_contract_lists_every_metric_and_no_other(scraped: TestClient) -
         if line.startswith("# TYPE "):
             scraped_names.add(line.split()[2])
     assert documented == scraped_names
+
+
+def test_firing_alerts_are_counted_by_severity_once_per_rule_and_subject(roots: Path) -> None:
+    """Two lines of one rule about one run are one firing alert; another rule is another."""
+    with _client(roots) as client:
+        run = RunWriter(
+            roots / "live_runs", "loud", mode="paper", strategy_name="s", symbol="X", timeframe="1s"
+        ).start()
+        run.alert("large_loss_abs", "critical", "Trade closed at -85 EUR")
+        run.alert("large_loss_abs", "critical", "Trade closed at -90 EUR")
+        run.alert("slow_fill", "warning", "Fill took 4 s")
+
+        def firing() -> dict[str, float]:
+            return {
+                labels["severity"]: value
+                for labels, value in samples(client, "peakwatch_alerts_firing")
+            }
+
+        wait_until(lambda: firing().get("critical") == 1, what="one critical alert firing")
+        assert firing() == {"info": 0, "warning": 1, "critical": 1}

@@ -1,9 +1,11 @@
 """What `/metrics` exports about the watched runs, sessions, alerts and safety, from memory.
 
-A scrape never reads an artifact: run totals, decisions and trades are the ledgers the live
-feed keeps caught up, sessions and runs come from the indexes. To bound the number of
-series, runs completed longer than `metrics_completed_seconds` ago drop out and at most
-`metrics_max_runs` runs are exported, active ones first, then the most recently active.
+A scrape reads no artifact of its own: run totals, decisions and trades are the ledgers the
+live feed keeps caught up, sessions and runs come from the indexes, and firing alerts from
+the same cached reads as the alerts page (a file is read again only after it changed). To
+bound the number of series, runs completed longer than `metrics_completed_seconds` ago drop
+out and at most `metrics_max_runs` runs are exported, active ones first, then the most
+recently active.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from peakwatch.domain.workspace import Workspace
 from peakwatch.sources.runs_index import RunFolder
 
 RUN_STATES = ("active", "stale", "completed", "unknown")
+SEVERITIES = ("info", "warning", "critical")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class ScrapeState:
     runs: list[RunFigures]
     runs_left_out: int
     sessions_by_status: dict[str, int]
+    alerts_firing: dict[str, int]  # by severity: info, warning, critical
     live_locked: bool
 
 
@@ -73,11 +77,14 @@ def scrape_state(
     exported = [_figures(workspace, run, statuses, as_of) for run in chosen]
     sessions = workspace.sessions.stats(as_of)["by_status"]
     verdict = workspace.safety(as_of).verdict
+    firing = dict.fromkeys(SEVERITIES, 0)
+    firing.update(Counter(a.severity for a in workspace.alerts.tracked(as_of) if a.firing))
     return ScrapeState(
         runs_by_status=by_status,
         runs=exported,
         runs_left_out=len(listed) - len(exported),
         sessions_by_status=dict(sessions),
+        alerts_firing=firing,
         live_locked=verdict == "LIVE LOCKED",
     )
 

@@ -95,6 +95,14 @@ def _fleet_metrics(state: ScrapeState) -> Iterator[Metric]:
     for status, count in sorted(state.sessions_by_status.items()):
         sessions.add_metric([label(status)], count)
     yield sessions
+    firing = GaugeMetricFamily(
+        "peakwatch_alerts_firing",
+        "Alerts firing now (one per rule and subject), by severity.",
+        labels=["severity"],
+    )
+    for severity, count in state.alerts_firing.items():
+        firing.add_metric([label(severity)], count)
+    yield firing
     locked = GaugeMetricFamily(
         "peakwatch_live_locked",
         "1 while the safety config keeps live trading locked (LIVE LOCKED), else 0.",
