@@ -74,11 +74,11 @@ class Alerts:
 
     def derived(self, as_of: datetime) -> list[alerts_domain.Alert]:
         """Alerts peakwatch raises: silent runs and sessions, unreadable files, risk blocks in a
-        row, drawdown beyond the threshold; a run's are kept, resolved, while it is open."""
+        row, drawdown beyond a level; an active run's are kept, resolved, while it is open."""
         derived = alerts_domain.derived_alert
         found: list[alerts_domain.Alert] = []
         for run in self.runs.open_runs():  # only these can be stale or active
-            watch = self.runs.watch(run) or RunWatch()
+            watch = self._watch(run, as_of)
             found.extend(self._silence(run, watch.silences, as_of))
             found.extend(self._risk_alerts(run, watch))
         ttl = self.settings.session_stale_seconds
@@ -117,6 +117,13 @@ class Alerts:
                 )
             )
         return found
+
+    def _watch(self, run: RunFolder, as_of: datetime) -> RunWatch:
+        """An active run's episodes, caught up with its events; none for a silent run (no
+        first read of a run that writes nothing, and every process says the same of it)."""
+        if run_status(run, as_of, self.settings.run_stale_seconds) == "active":
+            return self.runs.watch(run) or RunWatch()
+        return RunWatch()
 
     def _silence(
         self, run: RunFolder, silences: Episodes, as_of: datetime

@@ -252,7 +252,7 @@ def _alerts(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
     """Firing alerts first; the status is the one every page derives from them."""
     selected = select_alerts(inputs.alerts, AlertQuery(), MAX_ROWS)
     keys: tuple[str, ...] = ("timestamp", "severity", "source", "title", "run_id", "session_id")
-    keys += ("key", "state")
+    keys += ("message", "key", "state")
     keys += ("count", "first_seen", "resolved_at", "sources", "threshold")
     latest = [{k: a[k] for k in keys} for a in selected["alerts"][:10]]
     return selected["summary"]["status"], {
