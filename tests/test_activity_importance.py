@@ -142,7 +142,7 @@ def test_api_items_carry_importance_and_filter_by_it(client: TestClient, roots: 
 
 def test_api_rejects_other_importance_values(client: TestClient) -> None:
     answer = client.get("/api/activity?importance=loud")
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     assert answer.json() == {"detail": "importance must be notable or routine"}
 
 
@@ -150,5 +150,6 @@ def test_openapi_documents_the_importance_filter_and_field(client: TestClient) -
     spec = client.get("/openapi.json").json()
     params = spec["paths"]["/api/activity"]["get"]["parameters"]
     assert "notable" in next(p for p in params if p["name"] == "importance")["description"]
+    assert "400" in spec["paths"]["/api/activity"]["get"]["responses"]
     item = spec["components"]["schemas"]["ActivityItemView"]["properties"]["importance"]
     assert item["enum"] == ["notable", "routine"]

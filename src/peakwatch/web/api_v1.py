@@ -144,7 +144,10 @@ async def live_session(request: Request, session_id: Id) -> Response:
         "far and `next_cursor` resumes where the scan stopped."
     ),
     response_model=schemas.ActivityPageView,
-    responses=schemas.INVALID_REQUEST,
+    responses={
+        **schemas.INVALID_REQUEST,
+        400: {"model": schemas.Detail, "description": "An importance that does not exist."},
+    },
 )
 async def activity(
     request: Request,
@@ -163,7 +166,7 @@ async def activity(
     payload: Annotated[bool, Query(description="Include each item's full payload.")] = True,
 ) -> Response:
     if importance is not None and importance not in IMPORTANCES:
-        return bad_request("importance must be notable or routine")
+        return json_response({"detail": "importance must be notable or routine"}, status_code=400)
     cursor = None
     if before is not None:
         cursor = decode_cursor(before)
