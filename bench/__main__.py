@@ -21,6 +21,7 @@ from bench import (
     indexes,
     limits,
     memory,
+    reports,
     scrape,
     snapshot,
     stream,
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         limits.page_cache(work, sizes, report)
         limits.round_trip(sizes, report)
         decisions.run(work, sizes, report)
+        reports.run(work, sizes, report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\npeakwatch bench ({sizes.name}), {machine()}, {time.perf_counter() - started:.0f} s")

@@ -35,6 +35,8 @@ EXPECTED_ROWS = (
     "/health p99 during activity search",
     "server peak RSS under the attacks",
     "GET /metrics, ",
+    "status_snapshot.html size",
+    "GET /api/live/status/snapshot.html",
 )
 
 
