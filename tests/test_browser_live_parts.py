@@ -54,7 +54,7 @@ def test_tiles_and_chart_follow_the_run_and_pause_holds_them(
         page.wait_for_function(
             "() => (document.getElementById('conn') || {}).textContent === 'live'", timeout=5000
         )
-        assert page.evaluate(TILE_JS, "Equity") == "10,020.00"
+        assert page.evaluate(TILE_JS, "Equity") == "10,020.00 EUR"
         assert page.evaluate(TILE_JS, "Steps") == "3"
         points = page.evaluate(CHART_JS)
         assert points, "the chart is drawn"
@@ -63,7 +63,7 @@ def test_tiles_and_chart_follow_the_run_and_pause_holds_them(
             assert page.evaluate(DECISIONS_JS) == 3
 
         step(writer, 10_250.5)
-        page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,250.50'", timeout=10_000)
+        page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,250.50 EUR'", timeout=10_000)
         assert page.evaluate(TILE_JS, "Steps") == "4"
         assert page.evaluate(CHART_JS) != points, "the chart took the new step"
         assert "Reload" not in page.locator("figure.chart").inner_text()
@@ -73,8 +73,8 @@ def test_tiles_and_chart_follow_the_run_and_pause_holds_them(
         page.get_by_role("button", name="Pause").click()
         step(writer, 10_300.0)
         page.wait_for_timeout(3000)  # longer than a refresh cycle: nothing may change
-        assert page.evaluate(TILE_JS, "Equity") == "10,250.50", "Pause holds the tiles"
+        assert page.evaluate(TILE_JS, "Equity") == "10,250.50 EUR", "Pause holds the tiles"
         page.get_by_role("button", name="Resume").click()
-        page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,300.00'", timeout=10_000)
+        page.wait_for_function(f"() => ({TILE_JS})('Equity') === '10,300.00 EUR'", timeout=10_000)
         assert page.evaluate(TILE_JS, "Steps") == "5"
         page.context.close()

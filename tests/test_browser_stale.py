@@ -124,7 +124,7 @@ def test_a_dropped_stream_greys_live_figures_says_since_when_and_recovers(
         proxy.cut()
         conn.filter(has_text="disconnected").wait_for(timeout=10_000)
         note.wait_for(state="visible", timeout=5000)
-        assert re.search(r"Not live since \d\d:\d\d:\d\d", note.inner_text()), note.inner_text()
+        assert re.search(r"Not live since \d\d:\d\d:\d\d UTC", note.inner_text()), note.inner_text()
         assert page.evaluate(GREYED_JS) == {"tile": True, "badge": True, "stale": True}
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "run-stale-desktop.png"))

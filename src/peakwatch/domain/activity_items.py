@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.domain.activity import LEVELS, ActivityItem
 from peakwatch.secrets import redact_text
+
+DECIMAL = re.compile(r"-?\d{1,18}(\.\d{1,18})?")
 
 
 def run_event_item(event: RunEvent, source_id: str, position: int, run_id: str) -> ActivityItem:
@@ -34,9 +37,9 @@ def step_row_item(row: StepRow, source_id: str, position: int, run_id: str) -> A
     blocked = bool(row.orders_blocked)
     parts = [f"Step {row.step}" if row.step is not None else "Step"]
     if row.close is not None or row.price is not None:
-        parts.append(f"price {_num(row.close if row.close is not None else row.price)}")
+        parts.append(f"price {_money(row.close if row.close is not None else row.price)}")
     if row.equity is not None:
-        parts.append(f"equity {_num(row.equity)}")
+        parts.append(f"equity {_money(row.equity)}")
     if row.orders_generated:
         parts.append(f"{row.orders_generated} order(s)")
     if blocked:
@@ -86,7 +89,7 @@ def execution_item(event: ExecutionEvent, source_id: str, position: int) -> Acti
     kind = event.kind or "event"
     payload = event.payload
     details = ", ".join(
-        f"{key} {payload[key]}"
+        f"{key} {_value(key, payload[key])}"
         for key in ("side", "qty", "price", "status", "reason", "error")
         if key in payload and payload[key] not in (None, "")
     )
@@ -121,12 +124,14 @@ def _run_event_summary(kind: str, msg: str, data: dict[str, Any]) -> str:
         rationale = data.get("rationale") or msg
         return _one_line(f"{text}: {rationale}" if rationale else text)
     if kind == "order":
-        text = f"Order {data.get('side', '?')} {_num(data.get('qty'))} @ {_num(data.get('price'))}"
+        qty, price = _qty(data.get("qty")), _money(data.get("price"))
+        text = f"Order {data.get('side', '?')} {qty} @ {price}"
         return _one_line(f"{text}: {data.get('status', 'submitted')}")
     if kind == "fill":
-        text = f"Fill {data.get('side', '?')} {_num(data.get('qty'))} @ {_num(data.get('price'))}"
+        qty, price = _qty(data.get("qty")), _money(data.get("price"))
+        text = f"Fill {data.get('side', '?')} {qty} @ {price}"
         if data.get("fee") is not None:
-            text += f", fee {_num(data.get('fee'))}"
+            text += f", fee {_money(data.get('fee'))}"
         return _one_line(text)
     if kind == "risk":
         if data.get("allowed") is False:
@@ -142,10 +147,35 @@ def _one_line(text: str, limit: int = 500) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _money(value: Any) -> str:
+    """A price, equity or fee: `61,755.59` (two decimals; six significant digits below 1)."""
+    value = _decimal(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return "?" if value is None else str(value)
-    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.2f}"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:,.6g}"
+
+
+def _qty(value: Any) -> str:
+    """A quantity with the decimals it has, no trailing zeros: `29`, `1.3`, `0.00012`."""
+    value = _decimal(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return "?" if value is None else str(value)
+    text = f"{value:,.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _value(key: str, value: Any) -> str:
+    """An execution payload value as text: quantities and prices as numbers."""
+    if key == "qty":
+        return _qty(value)
+    return _money(value) if key == "price" else str(value)
+
+
+def _decimal(value: Any) -> Any:
+    """A number written as decimal text (`"61755.59"`) as a float; anything else unchanged."""
+    if isinstance(value, str) and DECIMAL.fullmatch(value.strip()):
+        return float(value)
+    return value
 
 
 def _text(value: Any) -> str | None:

@@ -30,6 +30,13 @@ from peakwatch.sources.run_events import (
 )
 
 
+def orders_sent(total_orders: int, blocked: int) -> int:
+    """The one meaning of "orders" on every page: orders sent to the venue (filled, rejected or
+    still open), that is every order the runner generated but those the risk check blocked
+    (shown apart as "blocked by risk"). A session record's `num_orders` counts the same."""
+    return max(total_orders - blocked, 0)
+
+
 @dataclass(slots=True)
 class RunTotals:
     """Totals over every record of a run seen so far."""
@@ -92,6 +99,7 @@ class RunTotals:
             "total_steps": self.total_steps,
             "total_orders": self.total_orders,
             "total_blocked_orders": self.total_blocked_orders,
+            "total_orders_sent": orders_sent(self.total_orders, self.total_blocked_orders),
             "equity": self.equity,
             "realized_pnl": self.realized_pnl,
             "unrealized_pnl": self.unrealized_pnl,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Shape(BaseModel):
@@ -68,6 +68,10 @@ class RunSnapshot(RunSummary):
     total_steps: int
     total_orders: int
     total_blocked_orders: int
+    total_orders_sent: int = Field(
+        description="Orders sent to the venue: total_orders minus total_blocked_orders, the "
+        "count every page calls orders"
+    )
     blocked_in_a_row: int
     error_events: int
     warning_events: int

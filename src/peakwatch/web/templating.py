@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from peakwatch.contract.values import parse_utc
+from peakwatch.web import units
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DASH = "–"
@@ -38,13 +39,13 @@ def iso_z(value: Any) -> str:
 
 
 def utc_text(value: Any, fmt: str = "full") -> str:
-    """`2026-01-01 12:00:00 UTC`, or `12:00:00` with fmt="time"; a dash when unknown."""
+    """`2026-01-01 12:00:00 UTC`, or `12:00:00 UTC` with fmt="time"; a dash when unknown."""
     stamp = as_datetime(value)
     if stamp is None:
         return DASH
     stamp = stamp.astimezone(UTC)
     if fmt == "time":
-        return stamp.strftime("%H:%M:%S")
+        return stamp.strftime("%H:%M:%S UTC")
     return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -116,6 +117,9 @@ def build_environment() -> Environment:
         pct=percent,
         quote=quote_id,
         dash=text_or_dash,
+        qty=units.quantity,
+        currency=units.money_currency,
+        asset=units.asset_of,
     )
     return env
 

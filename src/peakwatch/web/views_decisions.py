@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from peakwatch.domain.workspace import Workspace
 from peakwatch.web import views
 from peakwatch.web.templating import quote_id
+from peakwatch.web.units import currency_of, money_currency
 
 DECISION_ROWS = 50  # rows of the run page's decisions table
 RATIONALE_CUT = 90  # characters of a rationale shown in the table (the decision page has all)
@@ -27,7 +28,6 @@ TRACE_KINDS = frozenset({"risk", "intent", "order", "fill", "position", "error"}
 ORDER_STATUSES = frozenset({"submitted", "blocked", "rejected"})
 ACTION = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 CURSOR = re.compile(r"[0-9-]{1,48}")
-CURRENCY = re.compile(r"[A-Z]{3,5}")
 FILTER_RULE = (
     "action must be a word of up to 40 letters, digits, '_', '.' or '-', outcome one of "
     'win, loss, flat or open, and cursor an "Older" link of this page.'
@@ -74,14 +74,6 @@ def _given(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
 
-def currency_of(symbol: Any) -> str | None:
-    """The quote (or settle) currency of a market symbol: `BTC/EUR` -> EUR; None if unknown."""
-    if not isinstance(symbol, str) or "/" not in symbol:
-        return None
-    quote = symbol.rpartition(":")[2] if ":" in symbol else symbol.partition("/")[2]
-    return quote if CURRENCY.fullmatch(quote) else None
-
-
 def decision_url(run_id: str, decision_id: str) -> str:
     """The decision page's path, both ids percent-encoded."""
     return f"/dashboard/runs/{quote_id(run_id)}/decisions/{quote_id(decision_id)}"
@@ -116,7 +108,7 @@ def run_page(
     card = workspace.runs.scorecard(run_id)
     if page is None or card is None:  # the run went away in between
         return None
-    currency = currency_of(data["snapshot"].get("symbol"))
+    currency = money_currency(data["snapshot"])
     data["scorecard"] = scorecard_panel(card)
     data["decisions"] = decisions_table(run_id, page, wanted)
     data["currency"] = currency

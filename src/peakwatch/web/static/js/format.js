@@ -17,23 +17,29 @@ export function parseTime(text) {
   return isNaN(ms) ? null : new Date(ms);
 }
 
-/** "HH:MM:SS" for fmt "time", else the date, the clock and the zone. */
+/** The local zone as "UTC+01:00" (the browser's offset at that date). */
+function localZone(date) {
+  let offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  offset = Math.abs(offset);
+  return "UTC" + sign + pad(Math.floor(offset / 60)) + ":" + pad(offset % 60);
+}
+
+/** "HH:MM:SS UTC" for fmt "time", else the date, the clock and the zone (local time: the zone
+ * is the offset, "UTC+01:00"). */
 export function formatTime(date, fmt) {
   if (tzLocal) {
     const clock = pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds());
     if (fmt === "time") {
-      return clock;
+      return clock + " " + localZone(date);
     }
-    let offset = -date.getTimezoneOffset();
-    const sign = offset >= 0 ? "+" : "-";
-    offset = Math.abs(offset);
     return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) +
-      " " + clock + " UTC" + sign + pad(Math.floor(offset / 60)) + ":" + pad(offset % 60);
+      " " + clock + " " + localZone(date);
   }
   const utcClock = pad(date.getUTCHours()) + ":" + pad(date.getUTCMinutes()) + ":" +
     pad(date.getUTCSeconds());
   if (fmt === "time") {
-    return utcClock;
+    return utcClock + " UTC";
   }
   return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1) + "-" +
     pad(date.getUTCDate()) + " " + utcClock + " UTC";
