@@ -75,6 +75,22 @@ def test_sessions_with_a_slash_is_the_sessions_list_and_the_tab_follows_the_sect
     page.context.close()
 
 
+@pytest.mark.parametrize("path", ["/alerts", "/status/health", "/docs", "/activity"])
+def test_on_a_phone_the_current_tab_is_scrolled_into_view(
+    browser: Any, site: str, path: str
+) -> None:
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(site + path)
+    page.wait_for_load_state("load")
+    box = page.locator('.site-nav a[aria-current="page"]').bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+        f"the current tab of {path} is off screen on a phone: {box}"
+    )
+    assert page.evaluate("window.scrollY") == 0, "only the tab bar moved"
+    page.context.close()
+
+
 @pytest.mark.parametrize("path", ["/", "/sessions", "/dashboard"])
 def test_on_a_phone_status_and_pnl_of_each_listed_row_are_in_view(
     browser: Any, site: str, path: str

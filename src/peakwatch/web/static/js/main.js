@@ -6,6 +6,7 @@ import { bindPause, receive, setConnected, showConnection } from "./controls.js"
 import { bindFeedKeys } from "./feed.js";
 import { bindHeldScroll } from "./held.js";
 import { rememberRenderedRows } from "./lists.js";
+import { showCurrentTab } from "./nav.js";
 import { markStale } from "./stale.js";
 import { connect } from "./stream.js";
 
@@ -13,6 +14,7 @@ rememberRenderedRows();
 bindPause();
 bindFeedKeys();
 bindHeldScroll();
+showCurrentTab();
 localizeTimes(document);
 keepTzOnLinks();
 startClock();
