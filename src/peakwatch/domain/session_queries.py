@@ -51,13 +51,15 @@ class Sessions:
         )
 
     def find(self, session_id: str, as_of: datetime) -> dict[str, Any] | None:
-        """`GET /api/live_sessions/{id}`."""
+        """`GET /api/live_sessions/{id}`: its file read again, whole; None when it is gone."""
         self._refresh()
         for file in self.index.files():
             if file.record is not None and file.record.session_id == session_id:
-                return session_detail(
-                    file, as_of, self.settings.session_stale_seconds, self.last_event
-                )
+                fresh = self.index.reread(file.name)
+                if fresh is None or fresh[1].session_id != session_id:
+                    return None  # gone, unreadable or rewritten as another session since
+                ttl = self.settings.session_stale_seconds
+                return session_detail(*fresh, as_of, ttl, self.last_event)
         return None
 
     def stats(self, as_of: datetime) -> dict[str, Any]:

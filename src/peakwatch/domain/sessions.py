@@ -9,16 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from peakwatch.contract.models import SessionRecord
-from peakwatch.contract.values import format_utc, to_int
-from peakwatch.domain.steps import to_finite_or_none
-from peakwatch.secrets import redact, redact_text
+from peakwatch.contract.values import format_utc
+from peakwatch.secrets import redact
+from peakwatch.sources.session_summary import SessionSummary
 from peakwatch.sources.sessions_index import SessionFile
 
 RISK_STATUS_BY_SEVERITY = {"ok": "green", "warning": "yellow", "breach": "red"}
 FINAL_STATUSES = ("completed", "failed", "aborted")
 
 RunLastEvent = Callable[[str], datetime | None]
-ERROR_TEXT_MAX = 2000
 DETAIL_FIELDS = ("run_type", "env_name", "symbol", "config", "metrics", "cli_args", "created_at")
 
 
@@ -58,8 +57,7 @@ def session_view(
     """One entry of `GET /api/live_sessions` (Peak_Trade shape plus staleness fields)."""
     record = file.record
     assert record is not None
-    metrics = record.metrics
-    severity = _risk_severity(metrics)
+    severity = _risk_severity(record.risk_severity)
     seen, seen_source = last_sign_of_life(file, run_last_event)
     return {
         "session_id": record.session_id,
@@ -70,46 +68,35 @@ def session_view(
         "environment": " / ".join(p for p in (record.env_name, record.symbol) if p) or None,
         "status": session_status(file, as_of, ttl_seconds, run_last_event),
         "registry_status": record.status,
-        "realized_pnl": to_finite_or_none(metrics.get("realized_pnl")),
-        "max_drawdown": to_finite_or_none(metrics.get("max_drawdown")),
-        "num_orders": _int(metrics.get("num_orders")),
+        "realized_pnl": record.realized_pnl,
+        "max_drawdown": record.max_drawdown,
+        "num_orders": record.num_orders,
         "duration_seconds": _duration(record, as_of),
         "is_live_warning": (record.mode or "").lower() == "live",
-        "risk_status": _risk_status(metrics, severity),
+        "risk_status": _risk_status(record.risk_status, severity),
         "risk_severity": severity,
-        "notes": _error_text(record) or _text(record.config.get("notes")),
-        "error": _error_text(record),
+        "notes": record.error or record.notes,
+        "error": record.error,
         "last_seen_at": format_utc(seen),
         "last_seen_source": seen_source,
     }
 
 
 def session_detail(
-    file: SessionFile, as_of: datetime, ttl_seconds: float, run_last_event: RunLastEvent
+    file: SessionFile,
+    record: SessionRecord,
+    as_of: datetime,
+    ttl_seconds: float,
+    run_last_event: RunLastEvent,
 ) -> dict[str, Any]:
-    """The list view plus the whole record, secrets redacted."""
-    record = file.record
-    assert record is not None
+    """The list view of a file just read again plus its whole record, secrets redacted."""
     view = session_view(file, as_of, ttl_seconds, run_last_event)
-    redacted = _record_view(file)
+    redacted = redact(record.model_dump(mode="json"))
     view["record"] = redacted
     view["file"] = file.name
     for name in DETAIL_FIELDS:  # Peak_Trade's detail view has these at the top level
         view[name] = redacted.get(name)
     return view
-
-
-def _error_text(record: SessionRecord) -> str | None:
-    """A failed session's error as one line (secrets redacted), or None."""
-    if not record.error:
-        return None
-    return " ".join(redact_text(record.error).split())[:ERROR_TEXT_MAX] or None
-
-
-def _record_view(file: SessionFile) -> dict[str, Any]:
-    """The whole record as JSON values, secrets redacted."""
-    assert file.record is not None
-    return redact(file.record.model_dump(mode="json"))
 
 
 def filter_sessions(
@@ -171,8 +158,8 @@ def registry_totals(files: list[SessionFile]) -> RegistryTotals:
         else:
             by_status[status] += 1
         by_mode[(record.mode or "unknown").lower()] += 1
-        realized += to_finite_or_none(record.metrics.get("realized_pnl")) or 0.0
-        drawdown = to_finite_or_none(record.metrics.get("max_drawdown"))
+        realized += record.realized_pnl or 0.0
+        drawdown = record.max_drawdown
         if drawdown is not None:
             drawdown_sum += drawdown
             drawdown_count += 1
@@ -207,36 +194,19 @@ def session_stats(
     }
 
 
-def _risk_severity(metrics: dict[str, Any]) -> str:
-    severity = metrics.get("risk_severity")
-    check = metrics.get("risk_check")
-    if not isinstance(severity, str) and isinstance(check, dict):
-        severity = check.get("severity")
-    severity = str(severity).lower() if isinstance(severity, str) else "ok"
+def _risk_severity(severity: str | None) -> str:
+    severity = severity.lower() if severity is not None else "ok"
     return severity if severity in RISK_STATUS_BY_SEVERITY else "ok"
 
 
-def _risk_status(metrics: dict[str, Any], severity: str) -> str:
-    status = metrics.get("risk_status")
-    if isinstance(status, str) and status.lower() in ("green", "yellow", "red"):
+def _risk_status(status: str | None, severity: str) -> str:
+    if status is not None and status.lower() in ("green", "yellow", "red"):
         return status.lower()
     return RISK_STATUS_BY_SEVERITY[severity]
 
 
-def _duration(record: SessionRecord, as_of: datetime) -> float | None:
+def _duration(record: SessionSummary, as_of: datetime) -> float | None:
     if record.started_at is None:
         return None
     end = record.finished_at or as_of
     return max((end - record.started_at).total_seconds(), 0.0)
-
-
-def _int(value: Any) -> int | None:
-    """A whole number within 64 bits from free-form metrics, or None."""
-    try:
-        return to_int(value)
-    except ValueError:
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -1,4 +1,7 @@
-"""The sessions registry: one JSON record per file, re-parsed only when its stat changes."""
+"""The sessions registry: one JSON record per file, re-parsed only when its stat changes.
+
+The index keeps a compact summary per file; `reread` reads one file whole for its detail.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ from pathlib import Path
 
 from peakwatch.contract.models import SessionRecord
 from peakwatch.sources.checked import FILE_NOT_READ, checked_record
-from peakwatch.sources.identity import FileKey
+from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.json_file import read_json_object
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.regular_files import entry_problem
+from peakwatch.sources.session_summary import SessionSummary, summarize
 from peakwatch.sources.steady import STEADY, is_regular, torn
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -22,11 +26,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class SessionFile:
-    """One registry file as last read: its record, or the problem that kept it out."""
+    """One registry file as last read: its record's summary, or the problem that kept it out."""
 
     name: str
     key: FileKey
-    record: SessionRecord | None
+    record: SessionSummary | None
     problem: Problem | None
 
     @property
@@ -82,7 +86,7 @@ class SessionsIndex:
         seen: set[str] = set()
         changed: dict[str, SessionFile] = {}
         try:
-            entries = list(os.scandir(self.root))
+            listing = os.scandir(self.root)
         except FileNotFoundError:
             self.root_problem = None
             self.link_problems = []
@@ -91,33 +95,49 @@ class SessionsIndex:
             self.root_problem = Problem(self.label, "registry folder cannot be listed")
             return seen, changed
         self.root_problem = None
-        links = []
-        known_files = self._files
-        for entry in entries:
-            name = entry.name
-            if not name.endswith(".json") or name.startswith("."):
-                continue
-            skipped = entry_problem(self.label, entry, self.root)
-            if skipped is not None:  # a link, a pipe, a socket, a device or a name not UTF-8
-                links.append(skipped)
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            seen.add(name)
-            known = known_files.get(name)
-            # Compared field by field: building a FileKey per file made a no-change scan of
-            # 100,000 files about a quarter slower (826 vs 1,064 ms).
-            if (
-                known is None
-                or known.key.mtime_ns != st.st_mtime_ns
-                or known.key.size != st.st_size
-                or known.key.inode != st.st_ino
-            ):
-                changed[name] = self._parse(name, FileKey.of(st), known)
+        links: list[Problem] = []
+        # One entry at a time: an entry caches its stat, and holding all 100,000 of them
+        # left holes in the heap that doubled the resident memory the index costs.
+        try:
+            with listing:
+                for entry in listing:
+                    self._scan_entry(entry, seen, changed, links)
+        except OSError:  # the folder broke while it was being listed
+            self.root_problem = Problem(self.label, "registry folder cannot be listed")
+            return set(), {}
         self.link_problems = links
         return seen, changed
+
+    def _scan_entry(
+        self,
+        entry: os.DirEntry[str],
+        seen: set[str],
+        changed: dict[str, SessionFile],
+        links: list[Problem],
+    ) -> None:
+        """Note one folder entry: seen, changed (parsed again) or skipped as a problem."""
+        name = entry.name
+        if not name.endswith(".json") or name.startswith("."):
+            return
+        skipped = entry_problem(self.label, entry, self.root)
+        if skipped is not None:  # a link, a pipe, a socket, a device or a name not UTF-8
+            links.append(skipped)
+            return
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            return
+        seen.add(name)
+        known = self._files.get(name)
+        # Compared field by field: building a FileKey per file made a no-change scan of
+        # 100,000 files about a quarter slower (826 vs 1,064 ms).
+        if (
+            known is None
+            or known.key.mtime_ns != st.st_mtime_ns
+            or known.key.size != st.st_size
+            or known.key.inode != st.st_ino
+        ):
+            changed[name] = self._parse(name, FileKey.of(st), known)
 
     def _parse(self, name: str, key: FileKey, known: SessionFile | None = None) -> SessionFile:
         """Read one record; a record that was whole and is now torn keeps its last whole view."""
@@ -137,15 +157,35 @@ class SessionsIndex:
         return parsed
 
     def _parsed(self, name: str, key: FileKey, label: str) -> SessionFile:
+        read = self._read(name, label)
+        if isinstance(read, Problem):
+            return SessionFile(name, key, None, read)
+        return SessionFile(name, key, summarize(read), None)
+
+    def _read(self, name: str, label: str) -> SessionRecord | Problem:
+        """The validated record of one file, or the problem that keeps it out."""
         obj, reason = read_json_object(self.root / name)
         if obj is None:
-            return SessionFile(name, key, None, Problem(label, reason or "unreadable"))
+            return Problem(label, reason or "unreadable")
         if "session_id" not in obj:
             obj = {**obj, "session_id": name.removesuffix(".json")}
-        result = checked_record(SessionRecord, obj, label)
-        if isinstance(result, Problem):
-            return SessionFile(name, key, None, result)
-        return SessionFile(name, key, result, None)
+        return checked_record(SessionRecord, obj, label)
+
+    def reread(self, name: str) -> tuple[SessionFile, SessionRecord] | None:
+        """One file read again, whole (for its detail view); None when it is gone or unreadable.
+
+        The index itself is not changed: its next refresh sees a changed file as usual.
+        """
+        key = stat_key(self.root / name)
+        if key is None:
+            return None
+        try:
+            read = self._read(name, f"{self.label}/{name}")
+        except Exception:  # a detail view answers 404, never 500, for what a file holds
+            return None
+        if isinstance(read, Problem):
+            return None
+        return SessionFile(name, key, summarize(read), None), read
 
     def files(self) -> list[SessionFile]:
         """Every registry file, most recent first (readable and unreadable).
