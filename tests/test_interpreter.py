@@ -41,4 +41,5 @@ def test_startup_freezes_the_first_indexes_and_collects_young_objects_less_often
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
     frozen = gc.get_freeze_count()
     with TestClient(create_app(settings), base_url="http://localhost"):
-        assert gc.get_freeze_count() == frozen, "a second app in the process freezes nothing"
+        # frozen objects may still be freed by their reference counts, never added to
+        assert gc.get_freeze_count() <= frozen, "a second app in the process freezes nothing"

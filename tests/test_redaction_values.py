@@ -340,7 +340,7 @@ HOSTILE_UNITS = [
 
 def _best_time(text: str) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         redact_text(text)
         best = min(best, time.perf_counter() - start)
@@ -353,7 +353,8 @@ def test_a_hostile_megabyte_costs_time_in_proportion_to_its_length(unit: str) ->
     small = unit * (100_000 // len(unit))
     big = unit * (1_000_000 // len(unit))
     ratio = _best_time(big) / max(_best_time(small), 1e-4)
-    assert ratio < 30, f"10x the text took {ratio:.0f}x the time: not linear"
+    # linear is 10x, quadratic 100x; a loaded shared machine was seen to stretch linear to 34x
+    assert ratio < 50, f"10x the text took {ratio:.0f}x the time: not linear"
 
 
 # -- end to end: a leaky run, session and config, seen through every door ------------------
