@@ -23,6 +23,7 @@ from bench import (
     memory,
     reports,
     scrape,
+    session_memory,
     snapshot,
     stream,
     tail,
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         indexes.stat_cost(index, report)
         scrape.run(index.roots, sizes, report)
         shutil.rmtree(work / "index")
+        session_memory.run(work, sizes.sessions, report)
         live = stream.prepare(work)
         with peakwatch(live.roots, **crowd) as server:
             stream.run(server, live, sizes, report)

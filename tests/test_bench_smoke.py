@@ -22,6 +22,7 @@ EXPECTED_ROWS = (
     "parquet, file unchanged:",
     "parquet, file changed:",
     "server RSS",
+    "RSS per session record at ",
     "GET /runs",
     "GET /api/live_sessions?limit=50",
     "refresh after 1 changed file",

@@ -1,0 +1,77 @@
+"""RSS per session record: the server started over N registry files minus it over none.
+
+`python -m bench.session_memory [--count N]` runs this row alone (and prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench import data
+from bench.harness import Report, Server, peakwatch, verdict
+
+TARGET_BYTES = 1024
+URLS = ("/api/live_sessions?limit=50", "/api/live_sessions/stats", "/sessions", "/")
+
+
+def settled_rss_mb(server: Server) -> float:
+    """RSS after every session answer was asked for twice (code paths and caches warm)."""
+    with httpx.Client(base_url=server.base, timeout=600) as client:
+        for _ in range(2):
+            for url in URLS:
+                client.get(url).raise_for_status()
+            time.sleep(0.6)  # past the index's re-stat interval: the second round re-scans
+    return server.rss_mb()
+
+
+def run(work: Path, count: int, report: Report) -> None:
+    """Two servers, an empty registry and `count` files; the RSS difference per record."""
+    empty = work / "session-memory" / "empty"
+    full = work / "session-memory" / "full"
+    runs = work / "session-memory" / "runs"
+    for folder in (empty, runs):
+        folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    data.write_sessions(full, count, datetime.now(UTC))
+    generated = time.perf_counter() - started
+    try:
+        with peakwatch({"runs_dir": runs, "sessions_dir": empty}) as server:
+            base = settled_rss_mb(server)
+        with peakwatch({"runs_dir": runs, "sessions_dir": full}) as server:
+            loaded = settled_rss_mb(server)
+    finally:
+        shutil.rmtree(work / "session-memory", ignore_errors=True)
+    per_record = (loaded - base) * 1024 * 1024 / count
+    report.add(
+        "memory",
+        f"RSS per session record at {count:,} files",
+        f"{per_record:,.0f} B",
+        f"<= {TARGET_BYTES:,} B",
+        verdict(per_record <= TARGET_BYTES),
+        f"{loaded:.0f} MiB with the files, {base:.0f} MiB empty; generated in {generated:.0f} s",
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.session_memory", description=__doc__)
+    parser.add_argument("--count", type=int, default=100_000)
+    args = parser.parse_args()
+    report = Report()
+    work = Path(tempfile.mkdtemp(prefix="peakwatch-bench-"))
+    try:
+        run(work, args.count, report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report.table())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
