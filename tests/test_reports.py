@@ -109,6 +109,8 @@ def test_status_report_shows_what_an_operator_reads(data: Path) -> None:
     assert "AI scorecard" not in meta_only and "No chart" in meta_only
     # sessions, alerts and health; the JSON the page was drawn from is in it, and linked
     assert "running" in page.split('id="sessions"')[1]
+    alerts = page.split('id="alerts"')[1].split("</section>")[0]
+    assert "Run or session" in alerts and "<code>native</code>" in alerts
     assert "20260101T000000_live_session_paper_broken.json" in page.split('id="health"')[1]
     assert embedded_json(page, "snapshot-data") == twin
     assert f'href="/api/live/status/snapshot.json?as_of={AS_OF}"' in page
