@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from peakwatch.domain.ledger import orders_sent
 from peakwatch.domain.run_decisions import scorecard_answer
 from peakwatch.domain.workspace import Workspace
 from peakwatch.sources.runs_index import RunFolder
@@ -134,7 +135,7 @@ def _figures(
         drawdown=totals.drawdown,
         max_drawdown=totals.max_drawdown,
         orders={
-            "submitted": totals.total_orders,
+            "submitted": orders_sent(totals.total_orders, totals.total_blocked_orders),
             "filled": fills,
             "blocked": totals.total_blocked_orders,
             "rejected": card["orders_rejected"],
