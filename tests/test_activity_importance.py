@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,35 @@ def test_openapi_documents_the_importance_filter_and_field(client: TestClient) -
     assert "400" in spec["paths"]["/api/activity"]["get"]["responses"]
     item = spec["components"]["schemas"]["ActivityItemView"]["properties"]["importance"]
     assert item["enum"] == ["notable", "routine"]
+
+
+def test_the_folded_activity_page_counts_notable_items_not_routine_ones(
+    client: TestClient, roots: Path
+) -> None:
+    """A busy run's default page holds `limit` notable rows, not `limit` bars and holds."""
+    run = roots / "live_runs" / "busy"
+    write_meta(run, "busy")
+    events, seq = [], 0
+    for fill in range(3):
+        for _ in range(60):  # a minute of bars between two fills
+            seq += 1
+            events.append(native_event(seq, "market", T0 + timedelta(seconds=seq), close=100.0))
+        seq += 1
+        data = {"side": "buy", "qty": 0.1, "price": 100.0, "fee": 0.01, "order_id": f"o{fill}"}
+        events.append(native_event(seq, "fill", T0 + timedelta(seconds=seq), **data))
+    write_jsonl(run / "events.jsonl", events)
+
+    def rows(url: str) -> tuple[list[str], str]:
+        html = client.get(url).text
+        return re.findall(r'data-importance="(notable|routine)"', html), html
+
+    first, html = rows("/activity?limit=2")
+    assert first.count("notable") == 2  # the two newest fills, with the 60 bars between them
+    assert first.count("routine") == 60
+    older = re.search(r'href="(/activity\?[^"]*before=[^"]+)"', html)
+    assert older is not None
+    second, _ = rows(older[1].replace("&amp;", "&"))
+    assert second.count("notable") == 1  # the oldest fill, and every bar before it
+    assert second.count("routine") == 120
+    every, _ = rows("/activity?limit=2&view=all")
+    assert len(every) == 2  # every event: the page counts items of any importance

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -297,7 +298,14 @@ async def activity_page(
     )
     cursor = decode_cursor(before) if before else None
     workspace = workspace_of(request)
-    data = await run_in_threadpool(views.activity_page, workspace, wanted, cursor, paging.limit)
+    view_all = request.query_params.get("view") == "all"
+    data = await run_in_threadpool(
+        partial(views.activity_page, notable_only=not view_all),
+        workspace,
+        wanted,
+        cursor,
+        paging.limit,
+    )
     custom_limit = str(paging.limit) if paging.limit != views.ACTIVITY_PAGE_SIZE else None
     api_params = {
         "run_id": filters.get("run"),
@@ -312,7 +320,7 @@ async def activity_page(
     twins = [("Activity", "/api/activity" + (f"?{api_query}" if api_query else ""))]
     older = None
     kept = {**filters, **({"limit": custom_limit} if custom_limit else {})}
-    if request.query_params.get("view") == "all":
+    if view_all:
         kept["view"] = "all"
     if data["next_cursor"]:
         older = "/activity?" + urlencode({**kept, "before": data["next_cursor"]})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from peakwatch.domain.activity import ActivityFilter, ActivityPage, SortKey
+from peakwatch.domain.activity import ActivityFilter, ActivityPage, SortKey, encode_cursor
 from peakwatch.domain.alert_lifecycle import AlertQuery, select_alerts
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
@@ -294,15 +294,44 @@ def sessions_page(workspace: Workspace, as_of: datetime, paging: Paging) -> dict
 
 
 def activity_page(
-    workspace: Workspace, wanted: ActivityFilter, before: SortKey | None, limit: int
+    workspace: Workspace,
+    wanted: ActivityFilter,
+    before: SortKey | None,
+    limit: int,
+    *,
+    notable_only: bool = False,
 ) -> dict[str, Any]:
-    """A page of the activity feed with the cursor to the next (older) page."""
-    page = workspace.activity.page(wanted, limit=limit, before=before)
+    """A page of the activity feed with the cursor to the next (older) page.
+
+    With `notable_only` (the default view, routine items folded) the page holds `limit`
+    notable items and the routine ones between them, at most FEED_PAGE_ROWS items in all.
+    """
+    if not notable_only:
+        page = workspace.activity.page(wanted, limit=limit, before=before)
+        items, next_cursor = page.items, page.next_cursor
+    else:
+        page = workspace.activity.page(wanted, limit=FEED_PAGE_ROWS, before=before)
+        items, next_cursor = _through_notable(page, limit)
     return {
-        "feed": [feed_row(item.as_dict()) for item in page.items],
-        "next_cursor": page.next_cursor,
+        "feed": [feed_row(item.as_dict()) for item in items],
+        "next_cursor": next_cursor,
         "scan_note": scan_note(page),
     }
+
+
+FEED_PAGE_ROWS = 500  # items of any importance one feed page may hold (no page renders more)
+
+
+def _through_notable(page: ActivityPage, limit: int) -> tuple[list[Any], str | None]:
+    """The page's items up to and with its `limit`-th notable one, and the cursor after."""
+    notable = 0
+    for index, item in enumerate(page.items):
+        if item.importance == "notable":
+            notable += 1
+            if notable == limit:
+                kept = page.items[: index + 1]
+                return kept, encode_cursor(item.key)
+    return page.items, page.next_cursor
 
 
 def health_page(workspace: Workspace, paging: Paging) -> dict[str, Any]:
