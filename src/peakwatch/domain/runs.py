@@ -115,13 +115,3 @@ class RunViews:
         if len(self._summaries) > len(runs):
             present = {run.run_id for run in runs}
             self._summaries = {k: v for k, v in self._summaries.items() if k in present}
-
-
-def count_by_status(
-    runs: list[RunFolder], as_of: datetime, stale_after_seconds: float
-) -> dict[str, int]:
-    """How many runs are in each status (every status present, zero included)."""
-    counts: dict[str, int] = dict.fromkeys(RUN_STATUSES, 0)
-    for run in runs:
-        counts[run_status(run, as_of, stale_after_seconds)] += 1
-    return counts

@@ -1,8 +1,9 @@
-"""What `/metrics` exports about the watched runs, sessions, alerts and safety, from memory.
+"""What `/metrics` exports about the watched runs, sessions, alerts and safety.
 
-A scrape reads no artifact of its own: run totals, decisions and trades are the ledgers the
-live feed keeps caught up, sessions and runs come from the indexes, and firing alerts from
-the same cached reads as the alerts page (a file is read again only after it changed). To
+Run totals, decisions and trades are the ledgers the live feed keeps caught up (a scrape
+never reads a run's history), sessions and runs come from the indexes, and firing alerts
+are counted as the alerts page counts them (its cached reads of the alert files; an open
+run's ledger caught up, which costs a `stat` once the live feed has read its new lines). To
 bound the number of series, runs completed longer than `metrics_completed_seconds` ago drop
 out and at most `metrics_max_runs` runs are exported, active ones first, then the most
 recently active.
@@ -17,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from peakwatch.domain.ledger import orders_sent
 from peakwatch.domain.run_decisions import scorecard_answer
+from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
 from peakwatch.sources.runs_index import RunFolder
 
-RUN_STATES = ("active", "stale", "completed", "unknown")
 SEVERITIES = ("info", "warning", "critical")
 
 
@@ -65,7 +66,7 @@ def scrape_state(
     """The figures of a scrape at `as_of` (see the module docstring for the bounds)."""
     runs = workspace.runs
     statuses = runs.statuses(as_of)
-    by_status = dict.fromkeys(RUN_STATES, 0)
+    by_status: dict[str, int] = dict.fromkeys(RUN_STATUSES, 0)
     by_status.update(Counter(statuses.values()))
     listed = workspace.run_index.runs()
     cutoff = _cutoff(as_of, completed_seconds)

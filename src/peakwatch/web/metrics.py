@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peakwatch.domain.scrape import RUN_STATES, RunFigures, ScrapeState, scrape_state
+from peakwatch.domain.runs import RUN_STATUSES
+from peakwatch.domain.scrape import RunFigures, ScrapeState, scrape_state
 from peakwatch.domain.workspace import Workspace
 from peakwatch.secrets import redact_text
 
@@ -36,7 +37,7 @@ def label(value: str) -> str:
 
 
 class WorkspaceCollector(Collector):
-    """Gauges and counters computed at scrape time from memory (see domain/scrape.py)."""
+    """Gauges and counters computed at scrape time (see domain/scrape.py for what is read)."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -140,8 +141,8 @@ def _run_metrics(runs: list[RunFigures]) -> Iterator[Metric]:
     )
     for run in runs:
         values = [label(run.run_id), label(run.strategy), label(run.symbol), label(run.mode)]
-        for state in RUN_STATES:
-            status.add_metric([*values, state], 1 if run.status == state else 0)
+        for run_status in RUN_STATUSES:
+            status.add_metric([*values, run_status], 1 if run.status == run_status else 0)
         counted.add_metric(values, 1 if run.counted else 0)
         for field, gauge in gauges.items():
             value = getattr(run, field)
