@@ -10,11 +10,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from peakwatch.demo.runner import run_demo
 from peakwatch.producer import RunWriter
 from peakwatch.settings import Settings, load_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
+    ),
+]
+"""A browser test module's `pytestmark`: marked, and skipped where Chromium is missing."""
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+"""Where the browser tests leave the screenshots the docs show."""
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -22,6 +22,7 @@ import pytest
 from browser import (
     A11Y_JS,
     BACKGROUND_JS,
+    BROWSER_TESTS,
     CHROMIUM,
     CONTRAST_JS,
     CONTRAST_SELECTORS,
@@ -39,12 +40,7 @@ from live_server import free_port, running_server
 from peakwatch.producer import RunWriter
 from peakwatch.settings import Settings, load_settings
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "screenshots"

@@ -11,18 +11,21 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, DESKTOP, OVERFLOW_JS, PHONE, PageWatch, live_settings, open_run
+from browser import (
+    BROWSER_TESTS,
+    DESKTOP,
+    OVERFLOW_JS,
+    PHONE,
+    SCREENSHOTS,
+    PageWatch,
+    live_settings,
+    open_run,
+)
 from live_server import running_server
 from peakwatch.producer import AlertStoreWriter, RunWriter
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 ALPHA, BETA = "alerts_alpha", "alerts_beta"
 ROWS_JS = """() => [...document.querySelectorAll('li.alert-row.tracked')].map((row) => ({
   key: row.dataset.alertKey, state: row.dataset.state, severity: row.dataset.severity,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -16,25 +15,20 @@ import httpx
 import pytest
 
 from browser import (
-    CHROMIUM,
+    BROWSER_TESTS,
     CONTRAST_JS,
     CONTRAST_SELECTORS,
     OVERFLOW_JS,
     PHONE,
+    SCREENSHOTS,
     PageWatch,
     demo_writing,
 )
 from live_server import running_server
 from peakwatch.settings import load_settings
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 SHOTS = [("desktop", "light"), ("phone", "light"), ("desktop", "dark")]

@@ -10,18 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 
-from browser import CHROMIUM, DESKTOP, PHONE, demo_writing, live_settings, open_run
+from browser import (
+    BROWSER_TESTS,
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    demo_writing,
+    live_settings,
+    open_run,
+)
 from live_server import running_server
 from peakwatch.producer import RunWriter
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 RUN = "feed_run"
 SHOWN_ROWS = "() => document.querySelectorAll('.feed-row').length"
@@ -236,9 +238,6 @@ def test_a_fill_in_the_same_poll_as_many_routine_rows_is_shown(
                 summary = page.locator("ol.feed > .feed-fold summary").first
                 assert summary.inner_text() == "80 routine events"
             page.context.close()
-
-
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 def test_screenshots_of_the_folded_feed(browser: Any, tmp_path: Path) -> None:

@@ -6,22 +6,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, DESKTOP, PHONE, demo_writing, live_settings
+from browser import (
+    BROWSER_TESTS,
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    demo_writing,
+    live_settings,
+)
 from live_server import running_server
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 CURRENT_TAB_JS = """() => [...document.querySelectorAll('.site-nav a[aria-current="page"]')]
   .map((a) => a.textContent.trim())"""
 

@@ -10,15 +10,10 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, DESKTOP, live_settings, open_run
+from browser import BROWSER_TESTS, DESKTOP, live_settings, open_run
 from live_server import running_server
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 LOADS = 8
 EVENTS_PER_LOAD = 30

@@ -7,25 +7,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from browser import CHROMIUM, OVERFLOW_JS, PHONE, demo_writing
+from browser import BROWSER_TESTS, OVERFLOW_JS, PHONE, SCREENSHOTS, demo_writing
 from live_server import running_server
 from peakwatch.settings import load_settings
 from test_snapshot import build_data
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 A4_AT_96_DPI = {"width": 794, "height": 1123}
 LOOK_JS = """() => ({

@@ -11,20 +11,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from browser import CHROMIUM, DESKTOP, live_settings, open_run
+from browser import BROWSER_TESTS, DESKTOP, SCREENSHOTS, live_settings, open_run
 from live_server import running_server
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 RUN = "stale_probe"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 GREYED_JS = """() => {
   const grey = (node) => {
     for (let up = node; up; up = up.parentElement) {

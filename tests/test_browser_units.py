@@ -8,19 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from browser import CHROMIUM, DESKTOP, live_settings, open_run
+from browser import BROWSER_TESTS, DESKTOP, live_settings, open_run
 from live_server import running_server
 from peakwatch.producer.session_recorder import SessionRecorder
 from peakwatch.producer.side_files import ExecutionTelemetryWriter
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt chromium)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 RUN = "units_run"
 SESSION = "session_units_1"
