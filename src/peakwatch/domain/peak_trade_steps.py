@@ -13,7 +13,7 @@ from typing import Any
 
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.values import format_utc, to_int
-from peakwatch.domain.steps import to_finite_or_none
+from peakwatch.domain.steps import fold_steps, to_finite_or_none
 from peakwatch.secrets import redact_text
 from peakwatch.sources.run_events import EventsFile, Located, read_tail
 
@@ -104,17 +104,7 @@ class NativeStep:
 
 def step_columns(records: list[Located]) -> list[dict[str, Any]]:
     """Rows in Peak_Trade's columns, oldest first, from records in file order."""
-    native = NativeStep()
-    rows: list[dict[str, Any]] = []
-    for located in records:
-        record = located.record
-        if isinstance(record, StepRow):
-            rows.append(step_row_columns(record))
-        else:
-            row = native.add(record)
-            if row is not None:
-                rows.append(row)
-    return rows
+    return fold_steps(records, step_row_columns, NativeStep())
 
 
 def last_steps(events: EventsFile, limit: int) -> list[dict[str, Any]]:

@@ -7,8 +7,9 @@ since the previous mark.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.contract.values import format_utc, parse_utc, to_finite
@@ -80,19 +81,34 @@ def step_row_view(row: StepRow) -> dict[str, Any]:
     }
 
 
-def steps_from_records(records: list[Located]) -> list[dict[str, Any]]:
-    """Step rows, oldest first, from records in file order."""
-    builder = StepBuilder()
+class NativeSteps(Protocol):
+    """Folds native events into steps: a row each time a step closes."""
+
+    def add(self, event: RunEvent) -> dict[str, Any] | None: ...
+
+
+def fold_steps(
+    records: list[Located],
+    row_view: Callable[[StepRow], dict[str, Any]],
+    native: NativeSteps,
+) -> list[dict[str, Any]]:
+    """Step rows, oldest first, from records in file order: Peak_Trade rows through
+    `row_view`, native events through `native`."""
     steps: list[dict[str, Any]] = []
     for located in records:
         record = located.record
         if isinstance(record, StepRow):
-            steps.append(step_row_view(record))
+            steps.append(row_view(record))
         else:
-            row = builder.add(record)
+            row = native.add(record)
             if row is not None:
                 steps.append(row)
     return steps
+
+
+def steps_from_records(records: list[Located]) -> list[dict[str, Any]]:
+    """Step rows in the v0 tail shape, oldest first, from records in file order."""
+    return fold_steps(records, step_row_view, StepBuilder())
 
 
 def to_finite_or_none(value: Any) -> float | None:
