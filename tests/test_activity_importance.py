@@ -179,6 +179,7 @@ def test_the_folded_activity_page_counts_notable_items_not_routine_ones(
     first, html = rows("/activity?limit=2")
     assert first.count("notable") == 2  # the two newest fills, with the 60 bars between them
     assert first.count("routine") == 60
+    assert "Showing 2 notable items (62 in all), newest first, 2 notable per page" in html
     older = re.search(r'href="(/activity\?[^"]*before=[^"]+)"', html)
     assert older is not None
     second, _ = rows(older[1].replace("&amp;", "&"))
