@@ -87,9 +87,9 @@ def test_the_live_feed_counts_a_run_only_when_its_file_grew(
     workspace = Workspace(settings)
     feed = LiveFeed(workspace)
     reads: list[int | None] = []
-    real = workspace.runs.ledger
+    real = workspace.runs.row_ledger
     monkeypatch.setattr(
-        workspace.runs, "ledger", lambda run, max_bytes=None: reads.append(max_bytes) or real(run)
+        workspace.runs, "row_ledger", lambda run, max_bytes: reads.append(max_bytes) or real(run, 0)
     )
     feed.poll(datetime.now(UTC))  # primes: what is there now is not news
     stamp = events.stat().st_mtime_ns + 5_000_000

@@ -6,18 +6,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
-from peakwatch.contract.values import format_utc, saturated_int64
+from peakwatch.contract.values import saturated_int64
 from peakwatch.domain.alert_episodes import Limits, RunWatch
+from peakwatch.domain.column_totals import fold_native_columns
 from peakwatch.domain.decisions import DecisionBook
+from peakwatch.domain.run_totals import RunTotals
 from peakwatch.domain.side_records import SideRecords
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
 from peakwatch.domain.trades import TradeBook
 from peakwatch.sources.checked import checked_record
+from peakwatch.sources.event_columns import NativeColumns
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
 from peakwatch.sources.problems import Problem
@@ -28,90 +29,6 @@ from peakwatch.sources.run_events import (
     RecordsRead,
     record_time,
 )
-
-
-def orders_sent(total_orders: int, blocked: int) -> int:
-    """The one meaning of "orders" on every page: orders sent to the venue (filled, rejected or
-    still open), that is every order the runner generated but those the risk check blocked
-    (shown apart as "blocked by risk"). A session record's `num_orders` counts the same."""
-    return max(total_orders - blocked, 0)
-
-
-@dataclass(slots=True)
-class RunTotals:
-    """Totals over every record of a run seen so far."""
-
-    total_steps: int = 0
-    total_orders: int = 0
-    total_blocked_orders: int = 0
-    equity: float | None = None
-    realized_pnl: float | None = None
-    unrealized_pnl: float | None = None
-    position_size: float | None = None
-    peak_equity: float | None = None
-    drawdown: float | None = None
-    max_drawdown: float | None = None
-    last_event_time: datetime | None = None
-    blocked_in_a_row: int = 0
-    errors: int = 0
-    warnings: int = 0
-    last_seq: int | None = None
-    seq_gaps: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-    def apply_step(self, step: dict[str, Any]) -> None:
-        """Fold one step row (v0 tail shape) into the totals."""
-        self.total_steps += 1
-        self.total_orders = saturated_int64(self.total_orders + (step["orders_count"] or 0))
-        blocked = step["orders_blocked"] or 0
-        self.total_blocked_orders = saturated_int64(self.total_blocked_orders + blocked)
-        self.blocked_in_a_row = self.blocked_in_a_row + 1 if blocked else 0
-        for name in ("realized_pnl", "unrealized_pnl", "position_size"):
-            if step[name] is not None:
-                setattr(self, name, step[name])
-        self.mark_equity(step["equity"])
-
-    def mark_equity(self, equity: float | None) -> None:
-        """Track equity, its running peak and the drawdown from that peak (a fraction <= 0)."""
-        if equity is None:
-            return
-        self.equity = equity
-        if self.peak_equity is None or equity > self.peak_equity:
-            self.peak_equity = equity
-        if self.peak_equity and self.peak_equity > 0:
-            self.drawdown = (equity - self.peak_equity) / self.peak_equity
-            if self.max_drawdown is None or self.drawdown < self.max_drawdown:
-                self.max_drawdown = self.drawdown
-
-    def apply_event(self, event: RunEvent) -> None:
-        """Count levels and seq gaps of a native event."""
-        if event.level == "error":
-            self.errors += 1
-        elif event.level == "warning":
-            self.warnings += 1
-        if self.last_seq is not None and event.seq > self.last_seq + 1:
-            self.seq_gaps += 1
-        self.last_seq = event.seq
-
-    def view(self) -> dict[str, Any]:
-        """The snapshot fields derived from the totals."""
-        return {
-            "total_steps": self.total_steps,
-            "total_orders": self.total_orders,
-            "total_blocked_orders": self.total_blocked_orders,
-            "total_orders_sent": orders_sent(self.total_orders, self.total_blocked_orders),
-            "equity": self.equity,
-            "realized_pnl": self.realized_pnl,
-            "unrealized_pnl": self.unrealized_pnl,
-            "position_size": self.position_size,
-            "drawdown": self.drawdown,
-            "max_drawdown": self.max_drawdown,
-            "blocked_in_a_row": self.blocked_in_a_row,
-            "error_events": self.errors,
-            "warning_events": self.warnings,
-            "last_event_time": format_utc(self.last_event_time),
-        }
-
 
 BookRecord = RunEvent | StepRow | AiDecisionEvent | ExecutionEvent
 NOT_FOLLOWED = "record could not be followed into decisions or trades; skipped"
@@ -148,6 +65,13 @@ class RunLedger:
         self._complete_at: object = None  # the events file's key when last read to its end
         self._builder = StepBuilder()
         self._read_error: Problem | None = None
+        self._restart_books()
+
+    def _restart_books(self) -> None:
+        """Start the decisions and trades from nothing (their own read of the events file)."""
+        parquet = self.events.format == "parquet"
+        self._book_follower = None if parquet else EventsFollower(self.events)
+        self._books_at: object = None  # the events file's key when the books last read to its end
         self._new_books()
 
     def _new_books(self) -> None:
@@ -169,8 +93,9 @@ class RunLedger:
         return self.decisions.version + self.trades.version
 
     def read_to_end(self, events: EventsFile) -> bool:
-        """Whether this state of the events file (its key) has been read to its end."""
-        return events.key == self._complete_at
+        """Whether this state of the events file (its key) has been read to its end, by the
+        totals and by the books."""
+        return events.key == self._complete_at == self._books_at
 
     @property
     def totals(self) -> RunTotals:
@@ -184,21 +109,26 @@ class RunLedger:
         return self._totals
 
     def update(self, events: EventsFile, max_bytes: int | None = None) -> RunTotals:
-        """Catch up with the file (re-reading it if it was replaced) and return the totals.
+        """Catch the totals up with the file (re-reading it if it was replaced); return them.
 
         With `max_bytes`, read at most about that much of a backlog and leave the rest for
         later calls: a background caller's share of a huge run stays bounded. A Parquet file
         larger than `max_bytes` is then not summed at all (it can only be summed whole).
         """
         with self._lock:
+            return self._update_events(events, max_bytes)
+
+    def update_books(self, events: EventsFile, max_bytes: int | None = None) -> None:
+        """Catch the decisions and trades up with the events file (at most about `max_bytes`
+        of a backlog) and with the run's lines of the side files."""
+        with self._lock:
             if self.side is not None and self.side.generation != self._side_generation:
-                self._restart()  # a side file was rewritten: the books fold everything again
-            totals = self._update_events(events, max_bytes)
+                self._restart_books()  # a side file was rewritten: the books fold all again
+            self._update_books(events, max_bytes)
             self._fold_side()
-            return totals
 
     def _update_events(self, events: EventsFile, max_bytes: int | None) -> RunTotals:
-        """Catch up with the events file (see `update`)."""
+        """Catch the totals up with the events file (see `update`)."""
         if events.key == self._complete_at:
             return self._totals
         if events.format == "parquet":  # rewritten as a whole: summed again as a whole
@@ -206,7 +136,6 @@ class RunLedger:
                 return self._totals  # too big for a bounded caller; a request sums it
             self.watch = RunWatch(self.limits)
             self._totals = _parquet_totals(events, self.watch)
-            self._fold_parquet(events)
             self._complete_at = events.key
             return self._totals
         assert self._follower is not None
@@ -214,7 +143,7 @@ class RunLedger:
         while True:  # in bounded chunks: memory stays flat however much was appended
             before = self._follower.offset
             chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
-            read = self._follower.read_new(chunk)
+            read = self._follower.read_batch(chunk)
             self._apply(read, events)
             if read.error or read.missing:
                 return self._totals
@@ -227,6 +156,38 @@ class RunLedger:
                 if budget <= 0:
                     return self._totals
 
+    def _update_books(self, events: EventsFile, max_bytes: int | None) -> None:
+        """Fold what the events file gained since the books' last read into the books."""
+        if events.key == self._books_at:
+            return
+        if events.format == "parquet":
+            if max_bytes is None or events.key.size <= max_bytes:
+                self._fold_parquet(events)
+                self._books_at = events.key
+            return
+        follower = self._book_follower
+        assert follower is not None
+        budget = max_bytes
+        while True:
+            before = follower.offset
+            chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
+            read = follower.read_new(chunk)  # its bad lines are the totals' to report
+            if read.reset:
+                self._new_books()
+            for located in read.records:
+                where = Problem(self.events.label, "", offset=located.position)
+                self._into_books(located.record, where)
+            if read.error or read.missing:
+                return
+            advanced = follower.offset - (0 if read.reset else before)
+            if not advanced:
+                self._books_at = events.key
+                return
+            if budget is not None:
+                budget -= advanced
+                if budget <= 0:
+                    return
+
     def _apply(self, read: RecordsRead, events: EventsFile) -> None:
         """Fold one chunk of appended records, restarting the totals on a reset."""
         known = [p for p in self._totals.problems if p != self._read_error]
@@ -234,17 +195,20 @@ class RunLedger:
             self._totals = RunTotals()
             self.watch = RunWatch(self.limits)
             self._builder = StepBuilder()
-            self._new_books()
             known = [Problem(events.label, TRUNCATED)] if read.truncated else []
         self._read_error = read.error  # shown while the file cannot be read, then dropped
         fresh = [p for p in read.problems if p not in known]
         if self._read_error is not None:
             fresh.append(self._read_error)
         self._totals.problems = (known + fresh)[-MAX_PROBLEMS:]
-        self._fold(read.records)
+        for piece in read.pieces:
+            if isinstance(piece, NativeColumns):
+                fold_native_columns(piece, self._totals, self._builder, self.watch)
+            else:
+                self._fold(piece)
 
     def _fold(self, records: list[Located]) -> None:
-        label = self.events.label
+        """Fold records one by one into the totals and the alert episodes."""
         for located in records:
             record = located.record
             stamp = record_time(record)
@@ -259,7 +223,6 @@ class RunLedger:
                 self._totals.apply_step(steps_from_records([located])[0])
             totals = self._totals
             self.watch.observe(stamp, totals.drawdown, totals.blocked_in_a_row)
-            self._into_books(record, Problem(label, "", offset=located.position))
 
     def _into_books(self, record: BookRecord, where: Problem) -> None:
         """Fold one record into the decisions and trades; one that raises is a problem."""

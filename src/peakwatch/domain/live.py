@@ -219,7 +219,7 @@ class LiveFeed:
             # Bad lines reach health through the run's totals; a huge backlog is read a slice
             # per poll so that following a run never starves the requests served meanwhile.
             try:
-                self.workspace.runs.ledger(run, max_bytes=LEDGER_SLICE_BYTES)
+                self.workspace.runs.row_ledger(run, LEDGER_SLICE_BYTES)
             except Exception:  # the run's totals failing must not keep its events off the feed
                 logger.warning("live feed: totals of run %s could not be updated", run.run_id)
         items, problems = follower.read_new()

@@ -16,7 +16,8 @@ from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain import run_decisions
 from peakwatch.domain.activity_feed import RunActivity
 from peakwatch.domain.alert_episodes import Limits, RunWatch
-from peakwatch.domain.ledger import RunLedger, RunTotals
+from peakwatch.domain.ledger import RunLedger
+from peakwatch.domain.run_totals import RunTotals
 from peakwatch.domain.runs import RunViews, run_status
 from peakwatch.domain.side_records import SideRecords
 from peakwatch.domain.steps import steps_from_records
@@ -172,6 +173,7 @@ class Runs:
             events = EventsFile(run.path / "events.jsonl", "jsonl", FileKey(0, 0, 0), label)
         ledger = self._ledger_of(run, events)
         ledger.update(events)
+        ledger.update_books(events)
         return run, ledger
 
     def known_ledger(self, run_id: str) -> RunLedger | None:
@@ -179,13 +181,15 @@ class Runs:
         return self._ledgers.get(run_id)
 
     def row_ledger(self, run: RunFolder, max_bytes: int) -> RunLedger | None:
-        """The run's ledger caught up by at most about `max_bytes` of its backlog (0: nothing
-        read), for a runs-table row; None for a run without an events file."""
+        """The run's ledger (totals and books) caught up by at most about `max_bytes` of its
+        backlog each (0: nothing read), for a runs-table row or the live feed; None for a run
+        without an events file."""
         if run.events is None:
             return None
         ledger = self._ledger_of(run, run.events)
         if max_bytes > 0:
             ledger.update(run.events, max_bytes)
+            ledger.update_books(run.events, max_bytes)
         return ledger
 
     def decisions(

@@ -16,8 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from peakwatch.domain.ledger import orders_sent
 from peakwatch.domain.run_decisions import scorecard_answer
+from peakwatch.domain.run_totals import orders_sent
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.workspace import Workspace
 from peakwatch.sources.runs_index import RunFolder

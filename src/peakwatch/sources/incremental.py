@@ -32,6 +32,8 @@ class Appended:
     skipped: list[int] = field(default_factory=list)
     error: str | None = None
     truncated: bool = field(default=False, compare=False)
+    block: bytes = field(default=b"", compare=False)  # `read_block`: the lines, as read
+    start: int = field(default=0, compare=False)  # where the block starts
 
 
 class IncrementalReader:
@@ -87,6 +89,22 @@ class IncrementalReader:
             self._interrupted = True
             return Appended([], reset=False, missing=False, error=read_problem(error))
 
+    def read_block(self, max_bytes: int) -> Appended:
+        """Like `read_new`, but the complete lines come as one block (`Appended.block`, its
+        first byte at `Appended.start`), read with at most `max_bytes` bytes; a block without
+        a newline gives no lines and leaves the offset, for `read_new` to take on."""
+        try:
+            with open_regular(self._path) as f:
+                return self._read_open(f, max_bytes, whole=True)
+        except FileNotFoundError:
+            self._lost = self._lost or self._identity is not None
+            self._interrupted = True
+            self._restart(None)
+            return Appended([], reset=False, missing=True)
+        except OSError as error:
+            self._interrupted = True
+            return Appended([], reset=False, missing=False, error=read_problem(error))
+
     def _restart(self, identity: tuple[int, int] | None) -> None:
         """Start over at offset 0 of the file with this identity."""
         self._offset = 0
@@ -94,7 +112,7 @@ class IncrementalReader:
         self._skip_start = None
         self._sample = b""
 
-    def _read_open(self, f: BinaryIO, max_bytes: int | None) -> Appended:
+    def _read_open(self, f: BinaryIO, max_bytes: int | None, *, whole: bool = False) -> Appended:
         """Detect truncation or replacement of the open file, then read what is new."""
         st = os.fstat(f.fileno())
         identity = (st.st_ino, st.st_dev)
@@ -107,12 +125,30 @@ class IncrementalReader:
             self._restart(identity)
             reset = True
         before = self._offset
-        lines, skipped = self._read_lines(f, st.st_size, max_bytes)
+        block = b""
+        lines: list[RawLine]
+        skipped: list[int]
+        if whole and self._skip_start is None:
+            block = self._read_whole_lines(f, st.st_size, max_bytes or READ_BLOCK)
+            lines, skipped = [], []
+        else:
+            lines, skipped = self._read_lines(f, st.st_size, max_bytes)
         if self._offset != before:
             self._remember_sample(f)
         self._lost = False
         self._interrupted = False
-        return Appended(lines, reset=reset, missing=False, skipped=skipped, truncated=truncated)
+        return Appended(
+            lines, reset=reset, missing=False, skipped=skipped, truncated=truncated,
+            block=block, start=before,
+        )  # fmt: skip
+
+    def _read_whole_lines(self, f: BinaryIO, size: int, max_bytes: int) -> bytes:
+        """Up to `max_bytes` from the offset, cut after the last newline; moves the offset."""
+        f.seek(self._offset)
+        data = f.read(min(max_bytes, size - self._offset))
+        end = data.rfind(b"\n") + 1
+        self._offset += end
+        return data[:end]
 
     def _rewritten(self, f: BinaryIO) -> bool:
         """True when the bytes before the offset differ from those read there last time.

@@ -11,9 +11,10 @@ from typing import Any, Literal
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
+from peakwatch.sources.event_columns import NativeColumns, native_columns
 from peakwatch.sources.identity import FileKey, stat_key
-from peakwatch.sources.incremental import MAX_LINE_BYTES, IncrementalReader
-from peakwatch.sources.lines import RawLine
+from peakwatch.sources.incremental import MAX_LINE_BYTES, Appended, IncrementalReader
+from peakwatch.sources.lines import RawLine, strip_cr
 from peakwatch.sources.parquet_tail import tail_parquet
 from peakwatch.sources.problems import Problem
 from peakwatch.sources.steady import REWRITING, STEADY
@@ -27,6 +28,7 @@ EVENTS_FILES: tuple[tuple[str, EventsFormat], ...] = (
 )
 RunRecord = RunEvent | StepRow
 LINE_TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
+SMALLEST_PIECE = 64 << 10  # a block that will not parse as columns is halved down to this
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class RecordsRead:
     truncated: bool = False
     missing: bool = False
     error: Problem | None = None
+    pieces: list[NativeColumns | list[Located]] = field(default_factory=list)  # read_batch
     rewriting: bool = False  # the file is mid-rewrite: these are its last whole records
 
 
@@ -199,7 +202,47 @@ class EventsFollower:
         """
         if self._mid_rewrite():
             return RecordsRead(error=Problem(self.events.label, STEADY.broken(self.events.path)))
-        appended = self._reader.read_new(max_bytes)
+        return self._records_of(self._reader.read_new(max_bytes))
+
+    def read_batch(self, max_bytes: int) -> RecordsRead:
+        """Like `read_new`, but what was appended comes in `pieces`, in file order: blocks of
+        native lines as columns where they parse as such, records elsewhere."""
+        if self._mid_rewrite() or self.events.format != "jsonl":
+            read = self.read_new(max_bytes)
+            read.pieces, read.records = [read.records], []
+            return read
+        appended = self._reader.read_block(max_bytes)
+        if not appended.block:  # no complete line within the block, or the file is gone
+            if appended.missing or appended.error:
+                return self._records_of(appended)
+            later = self._reader.read_new(max_bytes)
+            read = self._records_of(later)
+            read.reset = read.reset or appended.reset
+            read.truncated = read.truncated or appended.truncated
+        else:
+            read = RecordsRead(reset=appended.reset, truncated=appended.truncated)
+            self._pieces(appended.block, appended.start, read)
+            return read
+        read.pieces, read.records = [read.records], []
+        return read
+
+    def _pieces(self, block: bytes, start: int, read: RecordsRead) -> None:
+        """Columns of `block` where it parses as such (halving what does not), else records."""
+        columns = native_columns(block, at_start=start == 0)
+        if columns is not None:
+            read.pieces.append(columns)
+            return
+        middle = block.find(b"\n", len(block) // 2) + 1
+        if len(block) <= SMALLEST_PIECE or middle in (0, len(block)):
+            records, problems = decode_lines(self.events, split_lines(block, start), None)
+            read.pieces.append(records)
+            read.problems.extend(problems)
+            return
+        self._pieces(block[:middle], start, read)
+        self._pieces(block[middle:], start + middle, read)
+
+    def _records_of(self, appended: Appended) -> RecordsRead:
+        """The records of what the reader returned, with its problems."""
         result = RecordsRead(
             reset=appended.reset, truncated=appended.truncated, missing=appended.missing
         )
@@ -232,3 +275,15 @@ class EventsFollower:
             STEADY.forget_broken(self.events.path)
             return False
         return STEADY.broken(self.events.path) == REWRITING
+
+
+def split_lines(block: bytes, start: int) -> list[RawLine]:
+    """The non-empty lines of a block of complete lines whose first byte is at `start`."""
+    lines: list[RawLine] = []
+    offset = start
+    for data in block.split(b"\n")[:-1]:
+        line = strip_cr(data)
+        if line:
+            lines.append(RawLine(offset, line))
+        offset += len(data) + 1
+    return lines
