@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, StoreAlert
 from peakwatch.domain.alert_board import read_store
 from peakwatch.domain.run_queries import Runs
 from peakwatch.settings import Settings
+from peakwatch.sources.changes import SCAN
 from peakwatch.sources.execution_files import execution_files
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.jsonl_files import TailCache, scan_files
@@ -32,6 +34,7 @@ class Health:
         execution: TailCache[ExecutionEvent],
         store: TailCache[StoreAlert],
         refresh: Callable[[], None],
+        change_modes: Callable[[], dict[Path, tuple[str, str | None]]],
     ) -> None:
         self.settings = settings
         self.runs = runs
@@ -40,6 +43,7 @@ class Health:
         self._execution = execution
         self._store = store
         self._refresh = refresh
+        self._change_modes = change_modes
         self._feed_problems: dict[str, list[Problem]] = {}  # what the live feed could not show
 
     def index_problems(self) -> list[Problem]:
@@ -87,10 +91,16 @@ class Health:
         """Resolved roots, whether they exist, and the unreadable artifacts."""
         self._refresh()
         problems = self.all_problems()
-        roots = {
-            name: {"path": str(path), "exists": path.exists()}
-            for name, path in self.settings.roots().items()
-        }
+        modes = self._change_modes()
+        roots = {}
+        for name, path in self.settings.roots().items():
+            mode, reason = modes.get(path, (SCAN, None))
+            roots[name] = {
+                "path": str(path),
+                "exists": path.exists(),
+                "changes": mode,
+                "changes_reason": reason,
+            }
         return {
             "status": "ok" if not problems else "degraded",
             "roots": roots,

@@ -13,6 +13,7 @@ INLINE_SECONDS = 0.02  # refreshes slower than this run in the background when a
 CPU_SHARE = 0.02  # the pause after a refresh is at least its scan time / CPU_SHARE
 HINTED_CPU_SHARE = 0.2  # ... or scan time / HINTED_CPU_SHARE once the folder itself changed
 PARSE_COST = 20.0  # parsing a changed file costs about as much as this many `stat` calls
+CHECK_SECONDS = 60.0  # the pause while change notifications keep the index current
 logger = logging.getLogger("peakwatch")
 
 
@@ -35,7 +36,9 @@ class PacedRefresh:
     the folder itself changed (a file or run folder was added, removed or renamed, which
     atomic writes do), the pause shrinks to the scan time / HINTED_CPU_SHARE. A refresh
     that took more than INLINE_SECONDS makes the next ones run on a background thread (if
-    `background`), while callers go on with the index as it is.
+    `background`), while callers go on with the index as it is. While `watched` (change
+    notifications bring the index up to date), a full refresh is only a consistency check
+    every CHECK_SECONDS at least, unless `max_age` is 0 (every call refreshes).
     """
 
     def __init__(self, index: Index, max_age: float, *, background: bool) -> None:
@@ -49,17 +52,31 @@ class PacedRefresh:
         self._lock = threading.Lock()  # guards starting the background thread
         self._running = threading.Lock()  # one refresh at a time
         self._thread: threading.Thread | None = None
+        self._due = False
+        self.watched = False
 
     @property
     def interval(self) -> float:
         """Seconds between two refreshes."""
-        return max(self._max_age, self._scan_seconds / CPU_SHARE)
+        pause = CHECK_SECONDS if self._checking else self._max_age
+        return max(pause, self._scan_seconds / CPU_SHARE)
+
+    @property
+    def _checking(self) -> bool:
+        """True when full refreshes are only a consistency check (a max age of 0 keeps them)."""
+        return self.watched and self._max_age > 0
+
+    def make_due(self) -> None:
+        """Make the next call refresh (changes may have gone unseen, e.g. before a watch)."""
+        self._due = True
 
     def is_stale(self) -> bool:
         """True when the next call would refresh."""
         age = time.monotonic() - self._done_at
-        if age >= self.interval:
+        if self._due or age >= self.interval:
             return True
+        if self._checking:
+            return False
         hinted = max(self._max_age, self._scan_seconds / HINTED_CPU_SHARE)
         return age >= hinted and self._root_now() != self._root_state
 
@@ -84,6 +101,7 @@ class PacedRefresh:
             if not force and not self.is_stale():
                 return  # another caller refreshed while this one waited
             parsed_before = self._index.parse_count
+            self._due = False
             self._root_state = self._root_now()  # before the scan: a change during it counts
             started = time.monotonic()
             self._refresh_index()

@@ -17,6 +17,7 @@ from peakwatch.domain.activity_feed import Activity
 from peakwatch.domain.ai_scorecard import AiScorecard
 from peakwatch.domain.alert_board import Alerts
 from peakwatch.domain.health import Health
+from peakwatch.domain.notified import NotifiedRefresh
 from peakwatch.domain.pacing import PacedRefresh
 from peakwatch.domain.run_queries import Runs
 from peakwatch.domain.safety import SafetyReport, evaluate_safety
@@ -41,6 +42,9 @@ class Workspace:
         self._refresh_sessions = PacedRefresh(
             self.session_index, max_age, background=background_refresh
         )
+        self.notified = NotifiedRefresh(
+            self.run_index, self.session_index, self._refresh_runs, self._refresh_sessions
+        )
         ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
         execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         store: TailCache[StoreAlert] = TailCache(StoreAlert)
@@ -49,7 +53,14 @@ class Workspace:
         self.sessions = Sessions(settings, self.session_index, self.refresh, self.runs.last_event)
         self.activity = Activity(settings, self.run_index, self.refresh, ai_events, execution)
         self.health = Health(
-            settings, self.runs, self.session_index, ai_events, execution, store, self.refresh
+            settings,
+            self.runs,
+            self.session_index,
+            ai_events,
+            execution,
+            store,
+            self.refresh,
+            self.notified.modes,
         )
         self.alerts = Alerts(
             settings, self.runs, self.sessions, store, self.health.index_problems, self.refresh

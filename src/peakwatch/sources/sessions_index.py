@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +81,35 @@ class SessionsIndex:
                 del self._files[name]
             self._files.update(changed)
             self._ordered = _reordered(self._ordered, outgoing, list(changed.values()))
+
+    def refresh_file(self, name: str) -> None:
+        """Bring one registry file up to date with one `lstat` (a change the kernel notified).
+
+        A name that is now anything but a regular file leaves the index; the next full
+        refresh names it as a problem.
+        """
+        if not name.endswith(".json") or name.startswith(".") or "/" in name:
+            return
+        with self._lock:
+            known = self._files.get(name)
+            try:
+                st: os.stat_result | None = os.lstat(self.root / name)
+            except FileNotFoundError:
+                st = None
+            except OSError:
+                return
+            if st is None or not stat.S_ISREG(st.st_mode):
+                if known is None:
+                    return
+                del self._files[name]
+                self._ordered = _reordered(self._ordered, [known], [])
+                return
+            key = FileKey.of(st)
+            if known is not None and known.key == key:
+                return
+            fresh = self._parse(name, key, known)
+            self._files[name] = fresh
+            self._ordered = _reordered(self._ordered, [known] if known else [], [fresh])
 
     def _scan(self) -> tuple[set[str], dict[str, SessionFile]]:
         """Names present now, and the files whose stat key changed (parsed again)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 from collections.abc import AsyncIterator
@@ -67,13 +68,17 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, path in settings.roots().items():
             start_log.info("peakwatch data root %s: %s", name, path)
-        broadcaster = Broadcaster(LiveFeed(app.state.workspace), settings)
+        workspace: Workspace = app.state.workspace
+        broadcaster = Broadcaster(LiveFeed(workspace), settings)
         app.state.broadcaster = broadcaster
         await broadcaster.start()
+        watcher = workspace.notified.watcher  # one thread per app, not one per Workspace
+        watcher.start()
         settle_after_start()  # the first indexes are built: keep them out of collections
         try:
             yield
         finally:
+            await asyncio.to_thread(watcher.stop)
             await broadcaster.stop()
 
     app = FastAPI(

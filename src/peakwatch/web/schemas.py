@@ -187,6 +187,8 @@ class ActivityPageView(Shape):
 class RootView(Shape):
     path: str
     exists: bool
+    changes: Literal["notify", "scan"]
+    changes_reason: str | None
 
 
 class HealthDetails(Shape):
