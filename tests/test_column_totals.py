@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from peakwatch.contract.models import StepRow
 from peakwatch.domain import ledger as ledger_module
 from peakwatch.domain.alert_episodes import Limits
 from peakwatch.domain.ledger import RunLedger
-from peakwatch.sources import run_events
+from peakwatch.sources import event_columns, run_events
 from peakwatch.sources.event_columns import native_columns
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.run_events import EventsFile
@@ -87,10 +88,12 @@ def runs(draw: Any) -> tuple[list[bytes], bool]:
     return lines, draw(st.booleans())
 
 
-def fold(path: Path, appended: list[bytes], *, per_record: bool) -> tuple[Any, Any]:
+def fold(
+    path: Path, appended: list[bytes], *, per_record: bool, format: Any = "jsonl"
+) -> tuple[Any, Any]:
     """Totals and episodes after reading the file, then again after `appended`."""
     limits = Limits(silence_seconds=600, drawdown=0.02, blocked_in_a_row=2)
-    events = EventsFile(path, "jsonl", stat_key(path), "r/events.jsonl")
+    events = EventsFile(path, format, stat_key(path), "r/events")
     ledger = RunLedger(events, limits=limits)
     with pytest.MonkeyPatch.context() as patch:
         if per_record:
@@ -99,7 +102,7 @@ def fold(path: Path, appended: list[bytes], *, per_record: bool) -> tuple[Any, A
         seen = (repr(first), repr(ledger.watch))
         with open(path, "ab") as f:
             f.write(b"".join(appended))
-        events = EventsFile(path, "jsonl", stat_key(path), "r/events.jsonl")
+        events = EventsFile(path, format, stat_key(path), "r/events")
         return seen, (repr(ledger.update(events)), repr(ledger.watch))
 
 
@@ -165,3 +168,74 @@ def test_bad_lines_are_reported_where_they_are(tmp_path: Path) -> None:
     totals = RunLedger(events).update(events)
     assert totals.total_steps == 4999
     assert [(p.offset, p.reason) for p in totals.problems] == [(offset, "line is not valid JSON")]
+
+
+CSV_VALUES = {
+    "number": ["1.5", "-2", "100", "1e3", "", "nan", "1e999", " 7", "abc", "inf", "-nan"]
+    + ["+5", " ", "1_000", ".5", "1.", "Infinity", "0x10"],
+    "integer": ["0", "1", "2", "-1", "", "3", "2.0", "x", "+4", " 5", "99999999999999999999"],
+    "flag": ["True", "False", "1", "0", "", "yes", "maybe", "T", "TRUE", " true"],
+    "time": ["{t}Z", "{t}+00:00", "{t}Z", "", "{t}", "2026-02-30T00:00:00Z", "{t}+01:00"]
+    + ["2026-03-01", "{t}.1234567Z", "{t}.5Z", "2026-03-01T10:00Z", "0000-01-01T00:00:00Z"],
+    "text": ["", "limit", "max position"],
+}
+CSV_FIELDS = {
+    **dict.fromkeys(event_columns.NUMBER_FIELDS, "number"),
+    **dict.fromkeys(event_columns.INTEGER_FIELDS, "integer"),
+    **dict.fromkeys(event_columns.FLAG_FIELDS, "flag"),
+    **dict.fromkeys(event_columns.TIME_FIELDS, "time"),
+    **dict.fromkeys(event_columns.TEXT_FIELDS, "text"),
+}
+
+
+def test_every_step_row_field_has_its_plain_form() -> None:
+    """A field added to StepRow must be checked by the columns path too."""
+    assert set(CSV_FIELDS) == set(StepRow.model_fields)
+
+
+@st.composite
+def csv_runs(draw: Any) -> bytes:
+    """A Peak_Trade CSV: some of the step columns (and maybe one more), rows with odd values."""
+    names = draw(st.lists(st.sampled_from(sorted(CSV_FIELDS)), min_size=1, unique=True))
+    names += ["orders_generated", "orders_blocked", "equity", "ts_event"]
+    names = list(dict.fromkeys(names)) + (["extra"] if draw(st.booleans()) else [])
+    lines = [",".join(names)]
+    at = T0
+    for _ in range(draw(st.integers(0, 120))):
+        at += timedelta(seconds=draw(st.sampled_from([1, 60, 900])))
+        if draw(st.integers(0, 19)) == 0:
+            lines.append(draw(st.sampled_from(["1,2", '"a",b', "", ",,,,,,,,,,,,,,,,,,,,,,,,"])))
+            continue
+        cells = []
+        for name in names:
+            kind = CSV_FIELDS.get(name, "text")
+            plain = draw(st.integers(0, 3)) > 0  # mostly clean values
+            value = draw(st.sampled_from(CSV_VALUES[kind][:4] if plain else CSV_VALUES[kind]))
+            cells.append(value.format(t=at.strftime("%Y-%m-%dT%H:%M:%S")))
+        lines.append(",".join(cells))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=csv_runs(), more=csv_runs())
+def test_csv_columns_give_the_totals_of_the_per_record_fold(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    body: bytes,
+    more: bytes,
+) -> None:
+    monkeypatch.setattr(ledger_module, "CHUNK_BYTES", 2048)
+    monkeypatch.setattr(run_events, "SMALLEST_PIECE", 300)
+    appended = [line + b"\n" for line in more.split(b"\n")[1:-1]]  # rows under the same header
+    path = tmp_path_factory.mktemp("run") / "events.csv"
+
+    def csv_fold(per_record: bool) -> tuple[Any, Any]:
+        path.write_bytes(body)
+        with pytest.MonkeyPatch.context() as patch:
+            if per_record:
+                patch.setattr(run_events, "step_columns", lambda header, block: None)
+            return fold(path, appended, per_record=False, format="csv")
+
+    assert csv_fold(False) == csv_fold(True)

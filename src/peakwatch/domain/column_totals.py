@@ -16,7 +16,7 @@ from peakwatch.contract.values import saturated_int64
 from peakwatch.domain.alert_episodes import Episodes, RunWatch, after
 from peakwatch.domain.run_totals import RunTotals
 from peakwatch.domain.steps import StepBuilder
-from peakwatch.sources.event_columns import NativeColumns
+from peakwatch.sources.event_columns import NativeColumns, StepColumns
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -53,17 +53,15 @@ def _count_levels_and_gaps(columns: NativeColumns, totals: RunTotals) -> None:
 def _fold_steps(
     columns: NativeColumns, positions: np.ndarray, totals: RunTotals, builder: StepBuilder
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fold the steps closed in the block; returns the drawdown and blocked-in-a-row after
-    each step, each preceded by its value before the block (NaN for no drawdown)."""
+    """Fold the steps closed in the block, counting the orders since the step before (the
+    open step's count in `builder`); returns what `_fold_step_values` returns."""
     orders_so_far = np.cumsum(columns.is_order)
     blocked_so_far = np.cumsum(columns.is_blocked)
-    steps = len(positions)
-    start_drawdown = np.nan if totals.drawdown is None else totals.drawdown
-    streak_before = totals.blocked_in_a_row
-    if not steps:
+    if not len(positions):
         builder.orders += int(orders_so_far[-1])
         builder.blocked += int(blocked_so_far[-1])
-        return np.array([start_drawdown]), np.array([streak_before])
+        start = np.nan if totals.drawdown is None else totals.drawdown
+        return np.array([start]), np.array([totals.blocked_in_a_row])
     orders = np.diff(orders_so_far[positions], prepend=0)
     blocked = np.diff(blocked_so_far[positions], prepend=0)
     orders[0] += builder.orders
@@ -71,21 +69,69 @@ def _fold_steps(
     builder.orders = int(orders_so_far[-1] - orders_so_far[positions[-1]])
     builder.blocked = int(blocked_so_far[-1] - blocked_so_far[positions[-1]])
     builder.risk_allowed, builder.risk_reasons, builder.ts_bar = None, [], None
+    pick = {name: getattr(columns, name)[positions] for name in STEP_VALUES}
+    return _fold_step_values(totals, orders, blocked, **pick)
+
+
+STEP_VALUES = ("equity", "realized_pnl", "unrealized_pnl", "position_size")
+
+
+def fold_step_columns(columns: StepColumns, totals: RunTotals, watch: RunWatch) -> None:
+    """Fold a block of Peak_Trade step rows (one step each) into the totals and episodes."""
+    if not len(columns):
+        return
+    pick = {name: getattr(columns, name) for name in STEP_VALUES}
+    drawdown, in_a_row = _fold_step_values(totals, columns.orders, columns.blocked, **pick)
+    timed = columns.has_time
+    if timed.any():  # rows without a time leave the latest time and the episodes alone
+        at = columns.ts_us[timed]
+        totals.last_event_time = _time(at[-1])
+        _watch(watch, at, drawdown[1:][timed], in_a_row[1:][timed])
+
+
+def _fold_step_values(
+    totals: RunTotals,
+    orders: np.ndarray,
+    blocked: np.ndarray,
+    *,
+    equity: np.ndarray,
+    realized_pnl: np.ndarray,
+    unrealized_pnl: np.ndarray,
+    position_size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """RunTotals.apply_step for each step; returns the drawdown and blocked-in-a-row after
+    each step, each preceded by its value before them (NaN for no drawdown)."""
+    steps = len(orders)
+    start_drawdown = np.nan if totals.drawdown is None else totals.drawdown
+    streak_before = totals.blocked_in_a_row
     totals.total_steps += steps
-    totals.total_orders = saturated_int64(totals.total_orders + int(orders.sum()))
-    totals.total_blocked_orders = saturated_int64(totals.total_blocked_orders + int(blocked.sum()))
+    totals.total_orders = _added(totals.total_orders, orders)
+    totals.total_blocked_orders = _added(totals.total_blocked_orders, blocked)
     index = np.arange(steps)
-    last_unblocked = np.maximum.accumulate(np.where(blocked > 0, -1, index))
+    last_unblocked = np.maximum.accumulate(np.where(blocked != 0, -1, index))
     in_a_row = np.where(last_unblocked >= 0, index - last_unblocked, index + 1 + streak_before)
     totals.blocked_in_a_row = int(in_a_row[-1])
-    for name in ("realized_pnl", "unrealized_pnl", "position_size"):
-        values = getattr(columns, name)[positions]
+    for name, values in (
+        ("realized_pnl", realized_pnl),
+        ("unrealized_pnl", unrealized_pnl),
+        ("position_size", position_size),
+    ):
         known = values[~np.isnan(values)]
         if known.size:
             setattr(totals, name, float(known[-1]))
-    drawdown = _fold_equity(columns.equity[positions], totals, start_drawdown)
+    drawdown = _fold_equity(equity, totals, start_drawdown)
     before = (np.array([start_drawdown]), np.array([streak_before]))
     return np.concatenate((before[0], drawdown)), np.concatenate((before[1], in_a_row))
+
+
+def _added(total: int, counts: np.ndarray) -> int:
+    """`total` plus each count in turn, saturated to 64 bits at every step as apply_step does
+    (one sum when no step can reach the bounds)."""
+    if abs(total) < 1 << 62 and counts.size and np.abs(counts).max() < 1 << 40:
+        return saturated_int64(total + int(counts.sum()))
+    for count in counts.tolist():
+        total = saturated_int64(total + count)
+    return total
 
 
 def _fold_equity(equity: np.ndarray, totals: RunTotals, start_drawdown: float) -> np.ndarray:

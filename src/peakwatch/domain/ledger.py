@@ -11,14 +11,14 @@ from dataclasses import replace
 from peakwatch.contract.models import AiDecisionEvent, ExecutionEvent, RunEvent, StepRow
 from peakwatch.contract.values import saturated_int64
 from peakwatch.domain.alert_episodes import Limits, RunWatch
-from peakwatch.domain.column_totals import fold_native_columns
+from peakwatch.domain.column_totals import fold_native_columns, fold_step_columns
 from peakwatch.domain.decisions import DecisionBook
 from peakwatch.domain.run_totals import RunTotals
 from peakwatch.domain.side_records import SideRecords
 from peakwatch.domain.steps import StepBuilder, steps_from_records, to_finite_or_none
 from peakwatch.domain.trades import TradeBook
 from peakwatch.sources.checked import checked_record
-from peakwatch.sources.event_columns import NativeColumns
+from peakwatch.sources.event_columns import NativeColumns, StepColumns
 from peakwatch.sources.identity import stat_key
 from peakwatch.sources.parquet_tail import sum_parquet_columns, tail_parquet
 from peakwatch.sources.problems import Problem
@@ -204,6 +204,8 @@ class RunLedger:
         for piece in read.pieces:
             if isinstance(piece, NativeColumns):
                 fold_native_columns(piece, self._totals, self._builder, self.watch)
+            elif isinstance(piece, StepColumns):
+                fold_step_columns(piece, self._totals, self.watch)
             else:
                 self._fold(piece)
 

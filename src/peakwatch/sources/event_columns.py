@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from peakwatch.contract.values import MAX_JSON_NESTING
@@ -79,6 +80,23 @@ class NativeColumns:
 
     def __len__(self) -> int:
         return len(self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class StepColumns:
+    """Peak_Trade step rows of one block, in file order (every row a valid record)."""
+
+    ts_us: np.ndarray  # int64: the row's ts_event, else its ts_bar (0 where it has neither)
+    has_time: np.ndarray  # bool
+    equity: np.ndarray  # float64, NaN where missing or not finite
+    realized_pnl: np.ndarray  # realized_pnl, else pnl
+    unrealized_pnl: np.ndarray
+    position_size: np.ndarray
+    orders: np.ndarray  # int64 orders_generated, 0 where empty
+    blocked: np.ndarray  # int64 orders_blocked, 0 where empty
+
+    def __len__(self) -> int:
+        return len(self.ts_us)
 
 
 def native_columns(block: bytes, *, at_start: bool) -> NativeColumns | None:
@@ -178,3 +196,115 @@ def _floats(column: pa.Array) -> np.ndarray:
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
     values[~np.isfinite(values)] = np.nan
     return values
+
+
+# The StepRow fields by the converter the contract applies to them, and the text each
+# converter reads as the per-record path does (anything else: that path decides).
+NUMBER_FIELDS = (
+    "price", "open", "high", "low", "close", "volume", "position_size", "cash", "equity",
+    "realized_pnl", "unrealized_pnl", "pnl", "drawdown",
+)  # fmt: skip
+INTEGER_FIELDS = (
+    "step", "signal", "orders_generated", "orders_filled", "orders_rejected", "orders_blocked",
+)  # fmt: skip
+FLAG_FIELDS = ("signal_changed", "risk_allowed")
+TIME_FIELDS = ("ts_bar", "ts_event")
+TEXT_FIELDS = ("risk_reasons",)
+# Arrow converts these columns strictly: what it takes, the contract reads alike (a value
+# it refuses sends the block line by line, where the contract decides).
+_COLUMN_TYPES = {
+    **dict.fromkeys(NUMBER_FIELDS, pa.float64()),
+    **dict.fromkeys(INTEGER_FIELDS, pa.int64()),
+    **dict.fromkeys(FLAG_FIELDS, pa.bool_()),
+    **dict.fromkeys(TIME_FIELDS, _UTC_US),
+}
+_TRUE_TEXT = ["True", "true", "TRUE", "1"]
+_FALSE_TEXT = ["False", "false", "FALSE", "0"]
+_CSV_UNUSUAL = (b'"', b"\r", b"\x00")
+
+
+def step_columns(header: bytes, block: bytes) -> StepColumns | None:
+    """Columns of a block of Peak_Trade CSV rows under `header`, or None to decode it line
+    by line (quoted fields, a row of another width, a value the contract reads otherwise)."""
+    names = _header_names(header)
+    if names is None or not block.endswith(b"\n") or any(c in block for c in _CSV_UNUSUAL):
+        return None
+    checked = [name for name in names if name in _COLUMN_TYPES]  # text never fails
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(block),
+            read_options=pa_csv.ReadOptions(column_names=list(names), block_size=len(block) + 1),
+            parse_options=pa_csv.ParseOptions(quote_char=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: _COLUMN_TYPES[name] for name in checked},
+                include_columns=checked,
+                null_values=[""],
+                true_values=_TRUE_TEXT,
+                false_values=_FALSE_TEXT,
+                strings_can_be_null=True,
+            ),
+        )
+        return _steps_of(table, tuple(checked))
+    except (pa.ArrowException, ValueError):
+        return None
+
+
+def _steps_of(table: pa.Table, names: tuple[str, ...]) -> StepColumns | None:
+    """The columns the totals need from rows whose every value is plain."""
+    rows = table.num_rows
+    times = _step_times(table, rows)
+    if times is None:
+        return None
+
+    def numbers(name: str) -> np.ndarray:
+        if name not in names:
+            return np.full(rows, np.nan)
+        return _floats(table[name].combine_chunks())
+
+    def counts(name: str) -> np.ndarray:
+        if name not in names:
+            return np.zeros(rows, np.int64)
+        return table[name].fill_null(0).to_numpy()
+
+    realized = numbers("realized_pnl")
+    return StepColumns(
+        ts_us=times[0],
+        has_time=times[1],
+        equity=numbers("equity"),
+        realized_pnl=np.where(np.isnan(realized), numbers("pnl"), realized),
+        unrealized_pnl=numbers("unrealized_pnl"),
+        position_size=numbers("position_size"),
+        orders=counts("orders_generated"),
+        blocked=counts("orders_blocked"),
+    )
+
+
+def _header_names(header: bytes) -> tuple[str, ...] | None:
+    """The header's column names when each is plain (no quotes, no duplicates)."""
+    data = header.removeprefix(BOM)
+    if any(c in data for c in _CSV_UNUSUAL):
+        return None
+    try:
+        names = tuple(data.decode("utf-8").split(","))
+    except UnicodeDecodeError:
+        return None
+    return names if len(set(names)) == len(names) and all(names) else None
+
+
+def _step_times(table: pa.Table, rows: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's ts_event, else ts_bar, as microseconds, and whether it has one."""
+    micros = np.zeros(rows, np.int64)
+    known = np.zeros(rows, bool)
+    for name in ("ts_bar", "ts_event"):  # ts_event wins where both are there
+        if name not in table.column_names:
+            continue
+        column = table[name].cast(pa.int64()).combine_chunks()
+        present = column.is_valid().to_numpy(zero_copy_only=False)
+        values = column.fill_null(0).to_numpy()
+        if present.any() and (
+            values[present].min() < _EARLIEST_US or values[present].max() > _LATEST_US
+        ):
+            return None
+        micros = np.where(present, values, micros)
+        known |= present
+    return micros, known

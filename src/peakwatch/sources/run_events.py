@@ -11,7 +11,12 @@ from typing import Any, Literal
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.sources.checked import checked_record
 from peakwatch.sources.decode import decode_csv_rows, decode_jsonl
-from peakwatch.sources.event_columns import NativeColumns, native_columns
+from peakwatch.sources.event_columns import (
+    NativeColumns,
+    StepColumns,
+    native_columns,
+    step_columns,
+)
 from peakwatch.sources.identity import FileKey, stat_key
 from peakwatch.sources.incremental import MAX_LINE_BYTES, Appended, IncrementalReader
 from peakwatch.sources.lines import RawLine, strip_cr
@@ -60,7 +65,7 @@ class RecordsRead:
     truncated: bool = False
     missing: bool = False
     error: Problem | None = None
-    pieces: list[NativeColumns | list[Located]] = field(default_factory=list)  # read_batch
+    pieces: list[NativeColumns | StepColumns | list[Located]] = field(default_factory=list)
     rewriting: bool = False  # the file is mid-rewrite: these are its last whole records
 
 
@@ -206,35 +211,53 @@ class EventsFollower:
 
     def read_batch(self, max_bytes: int) -> RecordsRead:
         """Like `read_new`, but what was appended comes in `pieces`, in file order: blocks of
-        native lines as columns where they parse as such, records elsewhere."""
-        if self._mid_rewrite() or self.events.format != "jsonl":
-            read = self.read_new(max_bytes)
-            read.pieces, read.records = [read.records], []
-            return read
+        plain lines as columns, records where a block does not parse as such."""
+        if self._mid_rewrite():
+            return self._as_pieces(self.read_new(max_bytes))
         appended = self._reader.read_block(max_bytes)
         if not appended.block:  # no complete line within the block, or the file is gone
             if appended.missing or appended.error:
-                return self._records_of(appended)
-            later = self._reader.read_new(max_bytes)
-            read = self._records_of(later)
+                return self._as_pieces(self._records_of(appended))
+            read = self._records_of(self._reader.read_new(max_bytes))
             read.reset = read.reset or appended.reset
             read.truncated = read.truncated or appended.truncated
-        else:
-            read = RecordsRead(reset=appended.reset, truncated=appended.truncated)
-            self._pieces(appended.block, appended.start, read)
-            return read
+            return self._as_pieces(read)
+        read = RecordsRead(reset=appended.reset, truncated=appended.truncated)
+        block, start = appended.block, appended.start
+        if self.events.format == "csv":
+            if appended.reset:
+                self._header = None
+            if self._header is None and start == 0:
+                end = block.find(b"\n") + 1
+                first = strip_cr(block[: end - 1])
+                self._header = RawLine(0, first) if first else None
+                block, start = block[end:], end
+            if self._header is None:
+                return read
+        if block:
+            self._pieces(block, start, read)
+        return read
+
+    @staticmethod
+    def _as_pieces(read: RecordsRead) -> RecordsRead:
         read.pieces, read.records = [read.records], []
         return read
 
+    def _columns(self, block: bytes, start: int) -> NativeColumns | StepColumns | None:
+        if self._header is not None:
+            return step_columns(self._header.data, block)
+        return native_columns(block, at_start=start == 0)
+
     def _pieces(self, block: bytes, start: int, read: RecordsRead) -> None:
         """Columns of `block` where it parses as such (halving what does not), else records."""
-        columns = native_columns(block, at_start=start == 0)
+        columns = self._columns(block, start)
         if columns is not None:
             read.pieces.append(columns)
             return
         middle = block.find(b"\n", len(block) // 2) + 1
         if len(block) <= SMALLEST_PIECE or middle in (0, len(block)):
-            records, problems = decode_lines(self.events, split_lines(block, start), None)
+            lines = split_lines(block, start)
+            records, problems = decode_lines(self.events, lines, self._header)
             read.pieces.append(records)
             read.problems.extend(problems)
             return
