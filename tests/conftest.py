@@ -20,6 +20,8 @@ from peakwatch.settings import Settings, load_settings
 from peakwatch.web import create_app
 from worlds import build_world
 
+pytest_plugins = ("s3_server",)  # the moto S3 server fixtures: s3_server, s3_env
+
 
 @pytest.fixture
 def roots(tmp_path: Path) -> Path:

@@ -7,12 +7,31 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from peakwatch.secrets.names import is_secret_env_name
 
 SCRUB_FLAG = "--scrub-secret-env"
+# Variables that say where the storage credentials are (a file), never hold them: the
+# way peakwatch reaches object storage without a secret in its environment.
+CREDENTIAL_LOCATIONS = frozenset(
+    {
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "AZURE_FEDERATED_TOKEN_FILE",
+    }
+)
+STORAGE_CREDENTIALS = (
+    "Object storage credentials come from a shared credentials file or profile "
+    "(AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE; GOOGLE_APPLICATION_CREDENTIALS for gs://), "
+    "an instance or workload role, or anonymous access, never from the environment."
+)
 
 
 def find_secret_env(environ: Mapping[str, str]) -> list[str]:
-    """Sorted names of secret-looking variables that hold a non-blank value."""
+    """Sorted names of secret-looking variables that hold a non-blank value.
+
+    The names of CREDENTIAL_LOCATIONS hold the path of a file, not a secret: they pass."""
     return sorted(
-        name for name, value in environ.items() if value.strip() and is_secret_env_name(name)
+        name
+        for name, value in environ.items()
+        if value.strip() and is_secret_env_name(name) and name not in CREDENTIAL_LOCATIONS
     )
 
 
@@ -32,5 +51,6 @@ def refusal_message(names: Iterable[str]) -> str:
         f"peakwatch will not start: secret-looking environment variables are set: {listed}. "
         "A watch-only dashboard never holds secrets. "
         f"Unset them (for example `env {unset} peakwatch ...`) "
-        f"or start with {SCRUB_FLAG} to remove them from this process."
+        f"or start with {SCRUB_FLAG} to remove them from this process. "
+        f"{STORAGE_CREDENTIALS}"
     )
