@@ -14,7 +14,7 @@ from peakwatch.contract.values import parse_utc
 from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.domain.workspace import Workspace
 from peakwatch.flags import add_root_flags, root_overrides
-from peakwatch.settings import load_settings
+from peakwatch.settings import SettingsError, check_watchable, load_settings
 from peakwatch.web.report_html import run_report_html, status_report
 from peakwatch.web.responses import json_bytes
 
@@ -99,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         **root_overrides(args),
         "index_max_age_seconds": 0.0,
     }
-    workspace = Workspace(load_settings(overrides))
+    try:
+        settings = load_settings(overrides)
+        check_watchable(settings)
+    except SettingsError as error:
+        print(f"peakwatch export: {error}", file=sys.stderr)
+        return 2
+    workspace = Workspace(settings)
     written = export(workspace, args.out, as_of_text, args.run)
     print(f"peakwatch export: wrote {len(written)} files under {args.out}")
     return 0

@@ -104,6 +104,15 @@ def add_serve_flags(parser: argparse.ArgumentParser, *, home: str = "operator") 
         default=home,
         help="what / shows first: the operator home or the runs dashboard",
     )
+    parser.add_argument(
+        "--root",
+        dest="roots",
+        action="append",
+        default=[],
+        metavar="NAME=LOCATION",
+        help="a named data root: a folder or s3://bucket/prefix (repeatable; default: one "
+        "root 'local' made of the folders below)",
+    )
     add_root_flags(parser)
 
 
@@ -122,6 +131,7 @@ def serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "run_stale_seconds": args.run_stale_seconds,
         "session_stale_seconds": args.session_stale_seconds,
         "home": args.home,
+        "roots": tuple(args.roots) or None,
         **root_overrides(args),
     }
 

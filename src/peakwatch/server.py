@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import os
@@ -11,7 +12,7 @@ import sys
 from typing import Any
 
 from peakwatch.secrets import find_secret_env, refusal_message, scrub_secret_env
-from peakwatch.settings import Settings, SettingsError, load_settings
+from peakwatch.settings import Settings, SettingsError, check_watchable, load_settings
 
 # uvicorn and the web app are imported only once the checks passed: a refusal (secrets,
 # bind, port) is answered at once, without loading the whole web stack first.
@@ -119,6 +120,7 @@ def serve(
         check_workers(workers, reload)
         scrubbed = check_environment(scrub)
         settings = load_settings(overrides)
+        check_watchable(settings)
         check_bind(settings)
     except (StartError, SettingsError) as error:
         print(f"peakwatch: {error}", file=sys.stderr)
@@ -162,4 +164,5 @@ def _settings_overrides(settings: Settings) -> dict[str, Any]:
         value = getattr(settings, name)
         values[name] = os.fspath(value) if isinstance(value, os.PathLike) else value
     values["allowed_hosts"] = list(settings.allowed_hosts)
+    values["roots"] = [dataclasses.asdict(spec) for spec in values.pop("root_specs")]
     return values

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from peakwatch.settings import SettingsError, load_settings
+from peakwatch.settings import SettingsError, check_watchable, load_settings
 from peakwatch.web.app import create_app
 
 SETTINGS_ENV = "PEAKWATCH_SETTINGS_JSON"
@@ -21,7 +21,9 @@ def app_from_environment(**defaults: Any) -> FastAPI:
     `defaults` are flag-like values of the entry point; the launcher's values win."""
     raw = os.environ.get(SETTINGS_ENV)
     overrides = {**defaults, **(json.loads(raw) if raw else {})}
-    return create_app(load_settings(overrides))
+    settings = load_settings(overrides)
+    check_watchable(settings)
+    return create_app(settings)
 
 
 def default_app(**defaults: Any) -> FastAPI:
