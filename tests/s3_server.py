@@ -1,7 +1,7 @@
 """A real S3-compatible endpoint for tests: moto's standalone server on 127.0.0.1.
 
-`S3Server` runs `python -m moto.server` as a subprocess on a free port and can be
-stopped and started again on the same port (the store going away and coming back).
+`s3_server` runs one (`bench.s3_server.S3Server`: stop and start it again for the
+store going away and coming back) for a test module.
 `s3_env` points botocore at it with dummy keys in a credentials file named by
 `AWS_SHARED_CREDENTIALS_FILE` and the endpoint in `AWS_ENDPOINT_URL`; `writer_fs`
 is a read-write s3fs for the test to upload with (never peakwatch's own wrapper).
@@ -9,69 +9,17 @@ is a read-write s3fs for the test to upload with (never peakwatch's own wrapper)
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.s3_server import S3Server, free_port
 
-START_SECONDS = 30.0
+__all__ = ["S3Server", "free_port", "s3_env", "s3_server", "upload_tree", "writer_fs"]
+
 DUMMY_KEY_ID = "AKIAPEAKWATCHTEST000"
 DUMMY_SECRET = "peakwatch-dummy-secret-value-0123456789ab"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class S3Server:
-    """moto's S3 server as a subprocess; `stop()` and `start()` again keep the port.
-
-    moto keeps its data in memory: a restart starts with empty buckets, like a store
-    whose data was put back by its sync (the test uploads again).
-    """
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError("moto server exited at start")
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
-                return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("moto server did not answer in time")
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process = None
 
 
 @pytest.fixture(scope="module")

@@ -221,3 +221,15 @@ def test_a_local_root_answers_the_same_calls(tmp_path: Path) -> None:
     assert len(read_appended(root, after[EVENTS], state).lines) == 1
     file_url = open_root(f"file://{tmp_path}")
     assert sorted(file_url.list_objects()) == sorted(after)
+
+
+def test_the_storage_bench_reports_calls_per_poll() -> None:
+    from bench.harness import Report
+    from bench.storage import run
+
+    report = Report()
+    run(20, report)
+    idle, appended, parquet = report.rows
+    assert idle.value == "1 LIST, 0 HEAD, 0 GET, 0 B" and idle.verdict == "yes"
+    assert appended.value.startswith("1 LIST, 0 HEAD, 1 GET")
+    assert parquet.value.startswith("0 LIST, 0 HEAD")
