@@ -92,6 +92,21 @@ class RunLedger:
         """Changes whenever the decisions or trades may have changed."""
         return self.decisions.version + self.trades.version
 
+    def backlog(self, events: EventsFile) -> tuple[int, int]:
+        """Bytes of the events file the totals and the books have not read yet (a Parquet
+        file not yet summed or folded counts whole)."""
+        size = events.key.size
+        if events.format == "parquet":
+            totals_done = events.key == self._complete_at
+            books_done = events.key == self._books_at
+            return (0 if totals_done else size), (0 if books_done else size)
+        assert self._follower is not None and self._book_follower is not None
+        return max(size - self._follower.offset, 0), max(size - self._book_follower.offset, 0)
+
+    def totals_read(self, events: EventsFile) -> bool:
+        """Whether the totals have read this state of the events file to its end."""
+        return events.key == self._complete_at
+
     def read_to_end(self, events: EventsFile) -> bool:
         """Whether this state of the events file (its key) has been read to its end, by the
         totals and by the books."""

@@ -40,6 +40,7 @@ from peakwatch.sources.runs_index import RunFolder
 
 RING_CAPACITY = 20_000
 LEDGER_SLICE_BYTES = 128 << 10  # of a run's backlog read per poll for its totals
+COUNTING_STEP = 0.01  # a first look is announced each time it read another percent
 FOLLOW_FAILED = "file could not be followed (unexpected error); skipped"
 logger = logging.getLogger("peakwatch")
 
@@ -88,6 +89,7 @@ class LiveFeed:
         self._listed: list[RunFolder] | None = None  # the index's run list last looked at
         self._seen: dict[str, RunFolder] = {}  # that list by run id
         self._hot: set[str] = set()  # runs followed on every poll
+        self._counted: dict[str, dict[str, Any]] = {}  # first looks as last announced
         self._problem_state: tuple[tuple[Any, ...], ...] | None = None
         self._lock = threading.Lock()
 
@@ -107,6 +109,7 @@ class LiveFeed:
             self.workspace.refresh()
             fresh: list[LiveEvent] = []
             self._poll_runs(as_of, fresh)
+            self._poll_counting(as_of, fresh)
             self._poll_side_files(fresh)
             self._poll_health(fresh)
             self._primed = True
@@ -156,6 +159,28 @@ class LiveFeed:
                     f"run:{run_id}",
                     [Problem(f"{self.workspace.run_index.label}/{run_id}", FOLLOW_FAILED)],
                 )
+
+    def _poll_counting(self, as_of: datetime, fresh: list[LiveEvent]) -> None:
+        """A run event for each first look that moved on by a percent, or ended, so a page
+        showing the run refreshes its figures and progress bar."""
+        counting = self.workspace.runs.first_look.counting_all()
+        for run_id in sorted(self._counted.keys() | counting.keys()):
+            now, shown = counting.get(run_id), self._counted.get(run_id)
+            moved = (
+                now is None
+                or shown is None
+                or now["part"] != shown["part"]
+                or now["share"] - shown["share"] >= COUNTING_STEP
+            )
+            run = self.workspace.run_index.get(run_id)
+            if not moved or run is None:
+                continue
+            if now is None:
+                del self._counted[run_id]
+            else:
+                self._counted[run_id] = now
+            summary = run_summary(run, as_of, self.workspace.settings.run_stale_seconds)
+            fresh.append(self._emit("run", {**summary, "counting": now}, run_id=run_id))
 
     def _note_hot_runs(self) -> None:
         """Mark the runs that appeared, changed or went since the run list last looked at."""

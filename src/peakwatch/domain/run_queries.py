@@ -16,6 +16,7 @@ from peakwatch.domain import alerts as alerts_domain
 from peakwatch.domain import run_decisions
 from peakwatch.domain.activity_feed import RunActivity
 from peakwatch.domain.alert_episodes import Limits, RunWatch
+from peakwatch.domain.first_look import FirstLook
 from peakwatch.domain.ledger import RunLedger
 from peakwatch.domain.run_totals import RunTotals
 from peakwatch.domain.runs import RunViews, run_status
@@ -55,6 +56,7 @@ class Runs:
         self._open_and_settled = OpenAndSettled(0, [], {})
         self._views = RunViews()
         self.side = SideRecords(settings)
+        self.first_look = FirstLook(lambda run_id, ledger: self._ledgers.get(run_id) is ledger)
 
     def refresh_run(self, run_id: str) -> RunFolder | None:
         """One run brought up to date (a few `stat` calls), or None when there is none."""
@@ -136,18 +138,37 @@ class Runs:
         if run.events is None:
             view = RunTotals().view()
             view["problems"] = []
+            view["counting"] = None
             return view
-        totals = self._ledger_of(run, run.events).update(run.events, max_bytes)
+        ledger = self._ledger_of(run, run.events)
+        if max_bytes is None and self._looked_at(run, ledger, run.events, books=False):
+            totals = ledger.totals
+        else:
+            totals = ledger.update(run.events, max_bytes)
         view = totals.view()
         view["problems"] = [p.as_dict() for p in totals.problems]
+        view["counting"] = self.first_look.counting(run.run_id)
         return view
+
+    def _looked_at(
+        self, run: RunFolder, ledger: RunLedger, events: EventsFile, *, books: bool
+    ) -> bool:
+        """True when the run's backlog is (now) read in the background: what was read so far
+        answers; False when it is small enough for the caller to read."""
+        if self.first_look.busy(run.run_id):
+            return True
+        if not self.first_look.needs(ledger, events, books=books):
+            return False
+        self.first_look.start(run.run_id, ledger, events)
+        return True
 
     def watch(self, run: RunFolder) -> RunWatch | None:
         """The run's alert episodes, caught up with its events file; None without one."""
         if run.events is None:
             return None
         ledger = self._ledger_of(run, run.events)
-        ledger.update(run.events)
+        if not self._looked_at(run, ledger, run.events, books=False):
+            ledger.update(run.events)
         return ledger.watch
 
     def _ledger_of(self, run: RunFolder, events: EventsFile) -> RunLedger:
@@ -172,8 +193,9 @@ class Runs:
             label = f"{run.label}/events.jsonl"
             events = EventsFile(run.path / "events.jsonl", "jsonl", FileKey(0, 0, 0), label)
         ledger = self._ledger_of(run, events)
-        ledger.update(events)
-        ledger.update_books(events)
+        if not self._looked_at(run, ledger, events, books=True):
+            ledger.update(events)
+            ledger.update_books(events)
         return run, ledger
 
     def known_ledger(self, run_id: str) -> RunLedger | None:
@@ -187,7 +209,7 @@ class Runs:
         if run.events is None:
             return None
         ledger = self._ledger_of(run, run.events)
-        if max_bytes > 0:
+        if max_bytes > 0 and not self.first_look.busy(run.run_id):
             ledger.update(run.events, max_bytes)
             ledger.update_books(run.events, max_bytes)
         return ledger

@@ -64,6 +64,15 @@ class RunSummary(Shape):
     problems: list[ArtifactProblem]
 
 
+class Counting(Shape):
+    """How far the first look at a huge run is: its backlog is read in the background."""
+
+    part: str = Field(description='"totals" first, then "decisions" (and trades)')
+    read_bytes: int
+    total_bytes: int
+    share: float = Field(description="read_bytes / total_bytes, 0 to 1")
+
+
 class RunSnapshot(RunSummary):
     total_steps: int
     total_orders: int
@@ -81,6 +90,10 @@ class RunSnapshot(RunSummary):
     position_size: float | None
     drawdown: float | None
     max_drawdown: float | None
+    counting: Counting | None = Field(
+        description="Set while the totals (or the decisions) of a huge run are still being "
+        "counted in the background: the figures are those of the part read so far"
+    )
     meta: dict[str, Any] | None
 
 

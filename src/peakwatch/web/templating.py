@@ -120,6 +120,7 @@ def build_environment() -> Environment:
         qty=units.quantity,
         currency=units.money_currency,
         asset=units.asset_of,
+        bytes=units.byte_size,
     )
     return env
 

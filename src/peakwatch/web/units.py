@@ -49,3 +49,15 @@ def quantity(value: Any) -> str:
         return "–"
     text = f"{value:,.8f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def byte_size(count: Any) -> str:
+    """A size in bytes as people read it: "640 kB", "2.1 GB" (powers of 1000)."""
+    if not isinstance(count, int) or count < 0:
+        return "–"
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 999.5 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit in ("B", "kB") else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} GB"
