@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench import (
     decisions,
+    first_look,
     hostile,
     indexes,
     limits,
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             bodies = tail.run(server, big, sizes, report)
             memory.run(server, big, report, snapshot_exists)
             throughput.run(server, big.roots, bodies["jsonl"], work, sizes, report)
+        first_look.in_process(big, sizes, work, report)
+        with peakwatch(big.roots) as server:  # a fresh server: no run looked at yet
+            first_look.run(server, sizes, report)
         shutil.rmtree(work / "big")
         index = indexes.prepare(work, sizes)
         report.add(
