@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench import (
+    changes,
     decisions,
     first_look,
     hostile,
@@ -90,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             stream.idle(server, sizes, report, f"{sizes.runs:,} runs + {sizes.sessions:,} sessions")
         indexes.stat_cost(index, report)
         scrape.run(index.roots, sizes, report)
+        changes.run(index, sizes, report)
         shutil.rmtree(work / "index")
         session_memory.run(work, sizes.sessions, report)
+        session_memory.run(work, sizes.huge_sessions, report, fast=True)
         live = stream.prepare(work)
         with peakwatch(live.roots, **crowd) as server:
             stream.run(server, live, sizes, report)

@@ -256,6 +256,21 @@ def write_sessions(registry: Path, count: int, now: datetime) -> Path:
     return last
 
 
+def write_sessions_fast(registry: Path, count: int, now: datetime) -> None:
+    """`count` registry files from one template (a million in about a minute), no utime."""
+    registry.mkdir(parents=True, exist_ok=True)
+    templates = [json.dumps(session_record(k, now)) for k in (0, 1)]  # a running, a done one
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for i in range(count):
+        k = 0 if i % 100 == 0 else 1
+        text = templates[k].replace(f"sess_{k:07d}", f"sess_{i:07d}")
+        fd = os.open(registry / f"{i:07d}_live_session_paper_sess_{i:07d}.json", flags, 0o644)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+
 def page_cache_file(path: Path, size: int) -> None:
     """A real file of `size` bytes for the page-cache bandwidth measurement."""
     block = os.urandom(1 << 20)

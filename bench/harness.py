@@ -35,6 +35,7 @@ class Sizes:
     runs: int
     active_runs: int
     sessions: int
+    huge_sessions: int  # registry files for the second RSS row (written fast, then deleted)
     sse_clients: int
     sse_rounds: int
     idle_seconds: float
@@ -56,6 +57,7 @@ FULL = Sizes(
     runs=10_000,
     active_runs=50,
     sessions=100_000,
+    huge_sessions=1_000_000,
     sse_clients=100,
     sse_rounds=20,
     idle_seconds=10.0,
@@ -76,6 +78,7 @@ SMALL = Sizes(
     runs=200,
     active_runs=5,
     sessions=2_000,
+    huge_sessions=5_000,
     sse_clients=10,
     sse_rounds=3,
     idle_seconds=1.0,
@@ -186,29 +189,50 @@ LAUNCH = (
     "import json, sys; from peakwatch.server import serve; "
     "sys.exit(serve(json.loads(sys.argv[1]), workers=int(sys.argv[2])))"
 )
+# The same server with the kernel refusing every watch: only the paced scan sees changes.
+LAUNCH_SCAN_ONLY = (
+    "import peakwatch.sources.changes as changes; "
+    "changes.RustNotify = lambda *args: (_ for _ in ()).throw(OSError('refused')); " + LAUNCH
+)
 
 
 @contextmanager
-def peakwatch(roots: dict[str, Path], *, workers: int = 1, **settings: Any) -> Iterator[Server]:
-    """The peakwatch app over `roots`, started the way `peakwatch serve` starts it."""
+def peakwatch(
+    roots: dict[str, Path],
+    *,
+    workers: int = 1,
+    notifications: bool = True,
+    start_seconds: float = START_TIMEOUT,
+    **settings: Any,
+) -> Iterator[Server]:
+    """The peakwatch app over `roots`, started the way `peakwatch serve` starts it.
+
+    `notifications=False` refuses every change watch, as a network filesystem would;
+    `start_seconds` is how long it may take to answer (it indexes the roots first)."""
     port = free_port()
     overrides = {name: str(path) for name, path in roots.items()}
     overrides.update(settings, host="127.0.0.1", port=port)
-    cmd = [PYTHON, "-c", LAUNCH, json.dumps(overrides), str(workers)]
-    with _running(cmd, {}, port, quiet=True) as server:
+    launch = LAUNCH if notifications else LAUNCH_SCAN_ONLY
+    cmd = [PYTHON, "-c", launch, json.dumps(overrides), str(workers)]
+    with _running(cmd, {}, port, quiet=True, start_seconds=start_seconds) as server:
         yield server
 
 
 @contextmanager
 def _running(
-    cmd: list[str], env: dict[str, str] | None, port: int, *, quiet: bool = False
+    cmd: list[str],
+    env: dict[str, str] | None,
+    port: int,
+    *,
+    quiet: bool = False,
+    start_seconds: float = START_TIMEOUT,
 ) -> Iterator[Server]:
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
     output = subprocess.DEVNULL if quiet else None  # the launcher logs every request
     proc = subprocess.Popen(cmd, env=full_env, cwd=REPO, stdout=output)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(proc, base)
+        _wait_up(proc, base, start_seconds)
         yield Server(proc, base)
     finally:
         proc.send_signal(signal.SIGINT)
@@ -219,8 +243,8 @@ def _running(
             proc.wait(timeout=10)
 
 
-def _wait_up(proc: subprocess.Popen[bytes], base: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def _wait_up(proc: subprocess.Popen[bytes], base: str, seconds: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")

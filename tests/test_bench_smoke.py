@@ -23,6 +23,8 @@ EXPECTED_ROWS = (
     "parquet, file changed:",
     "server RSS",
     "RSS per session record at ",
+    "a rewritten record shows, with notifications",
+    "a rewritten meta.json shows, scan only",
     "GET /runs",
     "GET /api/live_sessions?limit=50",
     "refresh after 1 changed file",
