@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -299,3 +300,18 @@ def test_a_link_inside_the_runs_root_is_not_watched_through(tmp_path: Path) -> N
     finally:
         watcher.stop()
     assert not any("outside" in str(p) or p.parent.name == "link" for p in seen)
+
+
+def test_a_run_folder_made_again_under_its_name_is_watched_again(
+    served: TestClient, slow_scan: Settings
+) -> None:
+    wait_for_notify(served, "runs_dir")
+    write_meta(slow_scan.runs_dir / "r1", "r1", strategy_name="first")
+    eventually(lambda: run_strategy(served, "r1") == "first", "the new run")
+    shutil.rmtree(slow_scan.runs_dir / "r1")
+    eventually(lambda: run_strategy(served, "r1") is None, "the removed run")
+    write_meta(slow_scan.runs_dir / "r1", "r1", strategy_name="again")
+    eventually(lambda: run_strategy(served, "r1") == "again", "the run made again")
+    time.sleep(GAP_SECONDS)
+    write_meta(slow_scan.runs_dir / "r1", "r1", strategy_name="rewritten")
+    eventually(lambda: run_strategy(served, "r1") == "rewritten", "a change in the new folder")

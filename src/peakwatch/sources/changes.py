@@ -27,6 +27,7 @@ NETWORK_FS = "network filesystem"
 REFUSED = "the kernel refused the watch (inotify limits?)"
 STOPPED = "notifications stopped; restarting"
 
+ADDED = 1  # watchfiles' Change.added
 DEBOUNCE_MS = 200  # a burst of changes is handed over at most this long after it began
 STEP_MS = 50  # ... or when no change came for this long
 TICK_MS = 250  # the callback is called at least this often, with no paths when none changed
@@ -68,6 +69,7 @@ class ChangeWatcher:
         self._reasons: dict[Path, str | None] = dict.fromkeys(self.folders, NOT_WATCHED)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._open_now: tuple[RustNotify, list[Path]]  # set while watching
 
     def mode(self, folder: Path) -> tuple[str, str | None]:
         """("notify", None) for a watched folder, else ("scan", why)."""
@@ -119,29 +121,29 @@ class ChangeWatcher:
             self._on_started(watched)  # before the mode says notify: a full pass is due first
             for folder in watched:
                 self._reasons[folder] = None
-            opened = self._follow(opened, identities)
+            self._open_now = opened
+            self._follow(identities)
         finally:
-            opened[0].close()
+            self._open_now[0].close()
             self._set_scan([f for f in watched if self._reasons.get(f) is None], STOPPED)
 
-    def _follow(
-        self, opened: tuple[RustNotify, list[Path], set[Path]], identities: dict[Path, Any]
-    ) -> tuple[RustNotify, list[Path], set[Path]]:
+    def _follow(self, identities: dict[Path, Any]) -> None:
         """Hand changes over until stopped, or until a folder needs a new watch.
 
         A new sub-folder of a nested folder is watched by a new notifier opened before the
-        old one closes, so nothing written meanwhile is missed. Returns the one open now.
+        old one closes, so nothing written meanwhile is missed; `_open_now` is the one open.
         """
+        opened = self._open_now
         unwatched = [f for f in self.folders if f not in identities]
         looked_at = time.monotonic()
         while not self._stop.is_set():
             raw = opened[0].watch(DEBOUNCE_MS, STEP_MS, TICK_MS, self._stop)
             if raw == "stop":
                 break
-            paths = set() if isinstance(raw, str) else {Path(path) for _, path in raw}
-            if any(
-                p.parent in self._nested and p not in opened[2] and _is_folder(p) for p in paths
-            ):
+            changes = [] if isinstance(raw, str) else [(kind, Path(path)) for kind, path in raw]
+            paths = {path for _, path in changes}
+            # A sub-folder added (or made again under a name whose watch died with it).
+            if any(k == ADDED and p.parent in self._nested and _is_folder(p) for k, p in changes):
                 renewed = self._open(opened[1])
                 if renewed is None or renewed[1] != opened[1]:
                     if renewed is not None:
@@ -149,7 +151,7 @@ class ChangeWatcher:
                     self._on_changes(paths)
                     break  # the kernel refused the new watches: start over
                 opened[0].close()
-                opened = renewed
+                self._open_now = opened = renewed
             self._on_changes(paths)
             if any(_identity(f) != known for f, known in identities.items()):
                 break  # a watched folder was removed or replaced: watch the new one
@@ -157,12 +159,11 @@ class ChangeWatcher:
                 looked_at = time.monotonic()
                 if any(_unwatchable(f) is None for f in unwatched):
                     break  # a folder became watchable: watch it too
-        return opened
 
-    def _open(self, folders: list[Path]) -> tuple[RustNotify, list[Path], set[Path]] | None:
+    def _open(self, folders: list[Path]) -> tuple[RustNotify, list[Path]] | None:
         """A notifier over every folder, else over those the kernel accepts one by one.
 
-        Returns it, the folders it watches and every path it watches.
+        Returns it and the folders it watches.
         """
         attempts = [folders, *([f] for f in folders)] if len(folders) > 1 else [folders]
         for attempt in attempts:
@@ -171,7 +172,7 @@ class ChangeWatcher:
                 notify = RustNotify(sorted(map(str, paths)), False, False, 0, False, True)
             except (OSError, RuntimeError):
                 continue
-            return notify, attempt, paths
+            return notify, attempt
         return None
 
     def _watch_paths(self, folder: Path) -> list[Path]:
