@@ -48,6 +48,7 @@ _NATIVE_OPTIONS = pa_json.ParseOptions(explicit_schema=_NATIVE, unexpected_field
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))  # 0 or x
 _DROPPED = bytes(b for b in range(256) if b not in b"{[\n\rNI\\" + bytes(range(0x20)))
 _NINETEEN_DIGITS = b"0" * 19
+PIECE_BYTES = 256 << 10  # checks hold the interpreter this long at most, then let others in
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"{[\n")
 _SURROGATE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 _NON_FINITE = re.compile(rb"[:,\[]\s*-?(?:NaN|Inf)")
@@ -117,7 +118,8 @@ def native_columns(block: bytes, *, at_start: bool) -> NativeColumns | None:
     seq, ts, kind = table.column("seq"), table.column("ts"), table.column("kind")
     if seq.null_count or ts.null_count or kind.null_count:
         return None
-    if b"null" in block and not all(_present_as_text(block, table, n) for n in ("level", "msg")):
+    texts = ("level", "msg")
+    if _count(block, b"null") and not all(_present_as_text(block, table, n) for n in texts):
         return None
     times = _utc_micros(ts)
     seqs = seq.to_numpy()
@@ -145,14 +147,20 @@ def native_columns(block: bytes, *, at_start: bool) -> NativeColumns | None:
 def _plain_lines(block: bytes) -> int | None:
     """The count of lines in a block of complete lines, or None when some line might be
     read otherwise than Arrow reads it (see above)."""
-    if not block.endswith(b"\n") or _NINETEEN_DIGITS in block.translate(_DIGITS_ONLY):
+    if not block.endswith(b"\n"):
         return None
-    skeleton = block.translate(None, _DROPPED)  # {, [, newlines, N, I, backslashes, controls
+    skeletons = []
+    for start in range(0, len(block), PIECE_BYTES):  # in pieces: other threads run between
+        digits = block[start : start + PIECE_BYTES + len(_NINETEEN_DIGITS) - 1]
+        if _NINETEEN_DIGITS in digits.translate(_DIGITS_ONLY):
+            return None
+        skeletons.append(block[start : start + PIECE_BYTES].translate(None, _DROPPED))
+    skeleton = b"".join(skeletons)  # {, [, newlines, N, I, backslashes, controls
     structure = skeleton.translate(None, _NOT_STRUCTURE)
     if len(structure) != len(skeleton):  # rare: look closer
         if skeleton.translate(None, b"{[\n\rNI\\"):
             return None  # a control character (tabs and form feeds included)
-        if b"\r" in skeleton and block.count(b"\r") != block.count(b"\r\n"):
+        if b"\r" in skeleton and _count(block, b"\r") != _count(block, b"\r\n"):
             return None
         if (b"N" in skeleton or b"I" in skeleton) and _NON_FINITE.search(block):
             return None
@@ -170,7 +178,15 @@ def _present_as_text(block: bytes, table: pa.Table, name: str) -> bool:
     """True unless some line holds `name` as null (which the contract refuses, while Arrow
     reads it as missing): each `"name"` in the block is at most a key or a text value, so
     no more of them than lines with text there means none is null."""
-    return block.count(f'"{name}"'.encode()) <= table.num_rows - table.column(name).null_count
+    return _count(block, f'"{name}"'.encode()) <= table.num_rows - table.column(name).null_count
+
+
+def _count(block: bytes, needle: bytes) -> int:
+    """`block.count(needle)`, a piece at a time (each occurrence counted where it starts)."""
+    total = 0
+    for start in range(0, len(block), PIECE_BYTES):
+        total += block.count(needle, start, start + PIECE_BYTES + len(needle) - 1)
+    return total
 
 
 def _utc_micros(ts: pa.ChunkedArray) -> np.ndarray | None:
