@@ -21,7 +21,7 @@ TOTALS_INLINE_BYTES = 32 << 20  # a smaller backlog of the totals is read by the
 BOOKS_INLINE_BYTES = 2 << 20  # the decisions and trades fold about 15x slower per byte
 TOTALS_SLICE_BYTES = 4 << 20
 BOOKS_SLICE_BYTES = 256 << 10
-TOTALS_CPU_SHARE = 0.8  # the pause after a slice is its duration * (1 / share - 1)
+TOTALS_CPU_SHARE = 0.9  # the pause after a slice is its duration * (1 / share - 1)
 BOOKS_CPU_SHARE = 0.5
 logger = logging.getLogger("peakwatch")
 
