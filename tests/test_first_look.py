@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +67,11 @@ def test_a_huge_run_answers_at_once_and_counts_to_the_same_totals(
     assert 0 <= counting["share"] < 1
     assert counting["total_bytes"] == (run_dir / "events.jsonl").stat().st_size
     assert first["total_steps"] < 5_000, "the answer did not wait for the whole history"
+    (thread,) = [t for t in threading.enumerate() if t.name == "peakwatch-first-look"]
+    assert thread.native_id is not None
+    assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == first_look.NICENESS, (
+        "the reader gives way to the requests"
+    )
 
     seen = wait_until_counted(workspace)
     parts = [c["part"] for c in seen if c is not None]
