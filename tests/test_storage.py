@@ -221,6 +221,9 @@ def test_a_local_root_answers_the_same_calls(tmp_path: Path) -> None:
     assert len(read_appended(root, after[EVENTS], state).lines) == 1
     file_url = open_root(f"file://{tmp_path}")
     assert sorted(file_url.list_objects()) == sorted(after)
+    pq.write_table(pa.table({"seq": range(100)}), tmp_path / "x.parquet", row_group_size=10)
+    tail = read_parquet_tail(root, root.list_objects()["x.parquet"], 2)
+    assert (tail.total_rows, tail.table.column("seq").to_pylist()) == (100, [98, 99])
 
 
 def test_the_storage_bench_reports_calls_per_poll() -> None:
