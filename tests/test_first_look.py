@@ -59,7 +59,7 @@ def test_a_huge_run_answers_at_once_and_counts_to_the_same_totals(
     settings: Settings, slow_first_look: None
 ) -> None:
     run_dir = huge_run(settings)
-    workspace = Workspace(settings)
+    workspace = Workspace(settings, background_refresh=True)
     first = workspace.runs.snapshot(RUN, datetime.now(UTC))
     assert first is not None
     counting = first["counting"]
@@ -111,7 +111,7 @@ def test_the_live_feed_announces_the_progress_and_its_end(
     settings: Settings, slow_first_look: None
 ) -> None:
     huge_run(settings, events=12_000)
-    workspace = Workspace(settings)
+    workspace = Workspace(settings, background_refresh=True)
     feed = LiveFeed(workspace)
     feed.poll(datetime.now(UTC))
     workspace.runs.snapshot(RUN, datetime.now(UTC))
@@ -127,3 +127,13 @@ def test_the_live_feed_announces_the_progress_and_its_end(
         time.sleep(0.05)
     assert len(announced) >= 3 and announced[-1] is None
     assert announced[0]["share"] < 1
+
+
+def test_an_export_reads_the_whole_history_itself(
+    settings: Settings, slow_first_look: None
+) -> None:
+    """Without background work (an export, a one-off command) the answer is complete."""
+    huge_run(settings, events=12_000)
+    snapshot = Workspace(settings).runs.snapshot(RUN, datetime.now(UTC))
+    assert snapshot is not None
+    assert snapshot["counting"] is None and snapshot["total_steps"] == 2_000

@@ -46,7 +46,14 @@ class OpenAndSettled:
 class Runs:
     """The runs of the runs root, their whole-run ledgers and their alert files."""
 
-    def __init__(self, settings: Settings, index: RunsIndex, refresh: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index: RunsIndex,
+        refresh: Callable[[], None],
+        *,
+        background: bool = False,
+    ) -> None:
         self.settings = settings
         self.index = index
         self._refresh = refresh
@@ -57,6 +64,7 @@ class Runs:
         self._views = RunViews()
         self.side = SideRecords(settings)
         self.first_look = FirstLook(lambda run_id, ledger: self._ledgers.get(run_id) is ledger)
+        self._background = background  # whether a huge backlog is read in the background
 
     def refresh_run(self, run_id: str) -> RunFolder | None:
         """One run brought up to date (a few `stat` calls), or None when there is none."""
@@ -157,7 +165,7 @@ class Runs:
         answers; False when it is small enough for the caller to read."""
         if self.first_look.busy(run.run_id):
             return True
-        if not self.first_look.needs(ledger, events, books=books):
+        if not self._background or not self.first_look.needs(ledger, events, books=books):
             return False
         self.first_look.start(run.run_id, ledger, events)
         return True

@@ -48,7 +48,7 @@ class Workspace:
         ai_events: TailCache[AiDecisionEvent] = TailCache(AiDecisionEvent)
         execution: TailCache[ExecutionEvent] = TailCache(ExecutionEvent)
         store: TailCache[StoreAlert] = TailCache(StoreAlert)
-        self.runs = Runs(settings, self.run_index, self.refresh)
+        self.runs = Runs(settings, self.run_index, self.refresh, background=background_refresh)
         self.ai = AiScorecard(self.runs)
         self.sessions = Sessions(settings, self.session_index, self.refresh, self.runs.last_event)
         self.activity = Activity(settings, self.run_index, self.refresh, ai_events, execution)
