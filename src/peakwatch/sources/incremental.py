@@ -77,25 +77,19 @@ class IncrementalReader:
         `max_bytes` bounds the bytes read by one call, except that a call reads on
         until it has at least one complete line (up to the line cap).
         """
-        try:
-            with open_regular(self._path) as f:
-                return self._read_open(f, max_bytes)
-        except FileNotFoundError:
-            self._lost = self._lost or self._identity is not None
-            self._interrupted = True
-            self._restart(None)
-            return Appended([], reset=False, missing=True)
-        except OSError as error:
-            self._interrupted = True
-            return Appended([], reset=False, missing=False, error=read_problem(error))
+        return self._read(max_bytes, whole=False)
 
     def read_block(self, max_bytes: int) -> Appended:
         """Like `read_new`, but the complete lines come as one block (`Appended.block`, its
         first byte at `Appended.start`), read with at most `max_bytes` bytes; a block without
         a newline gives no lines and leaves the offset, for `read_new` to take on."""
+        return self._read(max_bytes, whole=True)
+
+    def _read(self, max_bytes: int | None, *, whole: bool) -> Appended:
+        """Open the file and read what is new; a missing or unreadable file is reported."""
         try:
             with open_regular(self._path) as f:
-                return self._read_open(f, max_bytes, whole=True)
+                return self._read_open(f, max_bytes, whole=whole)
         except FileNotFoundError:
             self._lost = self._lost or self._identity is not None
             self._interrupted = True
@@ -112,7 +106,7 @@ class IncrementalReader:
         self._skip_start = None
         self._sample = b""
 
-    def _read_open(self, f: BinaryIO, max_bytes: int | None, *, whole: bool = False) -> Appended:
+    def _read_open(self, f: BinaryIO, max_bytes: int | None, *, whole: bool) -> Appended:
         """Detect truncation or replacement of the open file, then read what is new."""
         st = os.fstat(f.fileno())
         identity = (st.st_ino, st.st_dev)
