@@ -28,6 +28,7 @@ from peakwatch.sources.run_events import (
     Located,
     RecordsRead,
     record_time,
+    records_of,
 )
 
 BookRecord = RunEvent | StepRow | AiDecisionEvent | ExecutionEvent
@@ -186,12 +187,17 @@ class RunLedger:
         while True:
             before = follower.offset
             chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
-            read = follower.read_new(chunk)  # its bad lines are the totals' to report
+            if self.events.format == "jsonl":  # its bad lines are the totals' to report
+                read = follower.read_batch(chunk)
+            else:  # a CSV block's columns hold the totals' fields only
+                read = follower.read_new(chunk)
+                read.pieces = [read.records]
             if read.reset:
                 self._new_books()
-            for located in read.records:
-                where = Problem(self.events.label, "", offset=located.position)
-                self._into_books(located.record, where)
+            for piece in read.pieces:
+                for located in records_of(piece):
+                    where = Problem(self.events.label, "", offset=located.position)
+                    self._into_books(located.record, where)
             if read.error or read.missing:
                 return
             advanced = follower.offset - (0 if read.reset else before)
