@@ -39,7 +39,7 @@ def record_by_record_us(work: Path, fmt: str, count: int) -> float:
     writer = data.write_jsonl_events if fmt == "jsonl" else data.write_csv_events
     writer(path, count)
     saved = run_events.native_columns, run_events.step_columns
-    run_events.native_columns = lambda block, start: None  # type: ignore[assignment]
+    run_events.native_columns = lambda block, at_start: None  # type: ignore[assignment]
     run_events.step_columns = lambda header, block: None  # type: ignore[assignment]
     try:
         seconds = totals_seconds(path, fmt)

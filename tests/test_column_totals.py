@@ -48,16 +48,6 @@ CORRUPT = [
 def event_line(seq: int, at: datetime, kind: str, draw: Any) -> bytes:
     """One native event line with data fields the totals read."""
     data: dict[str, Any] = {}
-    if kind == "decision":
-        data["action"] = draw(st.sampled_from(["buy", "sell", "hold"]))
-        data["confidence"] = draw(st.sampled_from([0.2, 0.7, 1.5, None]))
-        if draw(st.booleans()):
-            data["decision_id"] = f"d-{seq % 7}"
-    if kind in ("order", "fill"):
-        data["order_id"] = f"o{seq // 3}"
-        data["side"] = draw(st.sampled_from(["buy", "sell"]))
-        data["qty"] = 0.5
-        data["price"] = draw(st.sampled_from([100, 101.5, 99]))
     if kind == "order":
         data["status"] = draw(st.sampled_from(["submitted", "blocked", "filled"]))
     if kind == "position":
@@ -107,7 +97,7 @@ def fold(
     ledger = RunLedger(events, limits=limits)
     with pytest.MonkeyPatch.context() as patch:
         if per_record:
-            patch.setattr(run_events, "native_columns", lambda block, start: None)
+            patch.setattr(run_events, "native_columns", lambda block, at_start: None)
         first = ledger.update(events)
         seen = (repr(first), repr(ledger.watch))
         with open(path, "ab") as f:
@@ -149,7 +139,7 @@ def test_a_clean_block_is_read_as_columns() -> None:
         json.dumps({"seq": i, "ts": f"2026-03-01T00:00:0{i}Z", "kind": kind}).encode()
         for i, kind in enumerate(["market", "order", "position"] * 3)
     ]
-    columns = native_columns(b"\n".join(lines) + b"\n", 0)
+    columns = native_columns(b"\n".join(lines) + b"\n", at_start=True)
     assert columns is not None and len(columns) == 9
     assert list(columns.is_order[:3]) == [False, True, False]
     assert list(columns.is_position[:3]) == [False, False, True]
@@ -158,7 +148,7 @@ def test_a_clean_block_is_read_as_columns() -> None:
 @pytest.mark.parametrize("line", CORRUPT)
 def test_a_block_with_an_unusual_line_is_decoded_line_by_line(line: bytes) -> None:
     good = b'{"seq": 1, "ts": "2026-03-01T00:00:00Z", "kind": "order"}\n'
-    assert native_columns(good + line + b"\n" + good, 0) is None
+    assert native_columns(good + line + b"\n" + good, at_start=True) is None
 
 
 def test_bad_lines_are_reported_where_they_are(tmp_path: Path) -> None:
@@ -249,42 +239,3 @@ def test_csv_columns_give_the_totals_of_the_per_record_fold(
             return fold(path, appended, per_record=False, format="csv")
 
     assert csv_fold(False) == csv_fold(True)
-
-
-def books(path: Path, appended: list[bytes]) -> tuple[str, str]:
-    """The decisions, their problems and the trades after reading the file, then `appended`."""
-    events = EventsFile(path, "jsonl", stat_key(path), "r/events")
-    ledger = RunLedger(events)
-    ledger.update_books(events)
-    with open(path, "ab") as f:
-        f.write(b"".join(appended))
-    events = EventsFile(path, "jsonl", stat_key(path), "r/events")
-    ledger.update_books(events)
-    book = ledger.decisions
-    decisions = [book.index.get(i) for i in range(len(book.index))]
-    return repr((decisions, book.problems)), repr(ledger.trades.trades)
-
-
-@settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(run=runs(), more=runs())
-def test_decisions_and_trades_from_plain_blocks_equal_those_validated_line_by_line(
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    run: tuple[list[bytes], bool],
-    more: tuple[list[bytes], bool],
-) -> None:
-    """Records built from a plain block's lines fold into the same books as validated ones."""
-    monkeypatch.setattr(ledger_module, "CHUNK_BYTES", 2048)
-    monkeypatch.setattr(run_events, "SMALLEST_PIECE", 300)
-    lines, unfinished = run
-    body = b"\n".join(lines) + (b"" if unfinished or not lines else b"\n")
-    appended = [line + b"\n" for line in more[0]]
-    path = tmp_path_factory.mktemp("run") / "events.jsonl"
-    path.write_bytes(body)
-    fast = books(path, appended)
-    path.write_bytes(body)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(run_events, "native_columns", lambda block, start: None)
-        assert books(path, appended) == fast

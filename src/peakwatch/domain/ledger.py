@@ -28,7 +28,6 @@ from peakwatch.sources.run_events import (
     Located,
     RecordsRead,
     record_time,
-    records_of,
 )
 
 BookRecord = RunEvent | StepRow | AiDecisionEvent | ExecutionEvent
@@ -187,17 +186,12 @@ class RunLedger:
         while True:
             before = follower.offset
             chunk = CHUNK_BYTES if budget is None else max(1, min(CHUNK_BYTES, budget))
-            if self.events.format == "jsonl":  # its bad lines are the totals' to report
-                read = follower.read_batch(chunk)
-            else:  # a CSV block's columns hold the totals' fields only
-                read = follower.read_new(chunk)
-                read.pieces = [read.records]
+            read = follower.read_new(chunk)  # its bad lines are the totals' to report
             if read.reset:
                 self._new_books()
-            for piece in read.pieces:
-                for located in records_of(piece):
-                    where = Problem(self.events.label, "", offset=located.position)
-                    self._into_books(located.record, where)
+            for located in read.records:
+                where = Problem(self.events.label, "", offset=located.position)
+                self._into_books(located.record, where)
             if read.error or read.missing:
                 return
             advanced = follower.offset - (0 if read.reset else before)

@@ -78,8 +78,6 @@ class NativeColumns:
     realized_pnl: np.ndarray
     unrealized_pnl: np.ndarray
     position_size: np.ndarray
-    block: bytes  # the lines themselves, for whoever needs the records too
-    start: int  # where the block starts in its file
 
     def __len__(self) -> int:
         return len(self.seq)
@@ -102,10 +100,9 @@ class StepColumns:
         return len(self.ts_us)
 
 
-def native_columns(block: bytes, start: int) -> NativeColumns | None:
-    """Columns of a block of native JSONL lines starting at byte `start` of its file, or
-    None to decode it line by line."""
-    lines = None if start == 0 and block.startswith(BOM) else _plain_lines(block)
+def native_columns(block: bytes, *, at_start: bool) -> NativeColumns | None:
+    """Columns of a block of native JSONL lines, or None to decode it line by line."""
+    lines = None if at_start and block.startswith(BOM) else _plain_lines(block)
     if lines is None:
         return None
     try:
@@ -144,8 +141,6 @@ def native_columns(block: bytes, start: int) -> NativeColumns | None:
         realized_pnl=_floats(data.field("realized_pnl")),
         unrealized_pnl=_floats(data.field("unrealized_pnl")),
         position_size=_floats(data.field("position_size")),
-        block=block,
-        start=start,
     )
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-
-import orjson
 
 from peakwatch.contract.models import RunEvent, StepRow
 from peakwatch.sources.checked import checked_record
@@ -35,10 +33,7 @@ EVENTS_FILES: tuple[tuple[str, EventsFormat], ...] = (
 )
 RunRecord = RunEvent | StepRow
 LINE_TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
-SMALLEST_PIECE = 64 << 10
-EPOCH = datetime(
-    1970, 1, 1, tzinfo=UTC
-)  # a block that will not parse as columns is halved down to this
+SMALLEST_PIECE = 64 << 10  # a block that will not parse as columns is halved down to this
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +246,7 @@ class EventsFollower:
     def _columns(self, block: bytes, start: int) -> NativeColumns | StepColumns | None:
         if self._header is not None:
             return step_columns(self._header.data, block)
-        return native_columns(block, start)
+        return native_columns(block, at_start=start == 0)
 
     def _pieces(self, block: bytes, start: int, read: RecordsRead) -> None:
         """Columns of `block` where it parses as such (halving what does not), else records."""
@@ -315,31 +310,3 @@ def split_lines(block: bytes, start: int) -> list[RawLine]:
             lines.append(RawLine(offset, line))
         offset += len(data) + 1
     return lines
-
-
-def records_of(piece: NativeColumns | StepColumns | list[Located]) -> list[Located]:
-    """The records of one piece of `read_batch`: built from its lines when it is native
-    columns; a CSV block's columns carry no records (read those with `read_new`)."""
-    if isinstance(piece, NativeColumns):
-        return plain_records(piece)
-    if isinstance(piece, StepColumns):
-        raise TypeError("step columns carry no records")
-    return piece
-
-
-def plain_records(columns: NativeColumns) -> list[Located]:
-    """The records of a block that parsed as columns, built without validating each line
-    again: every line of such a block is a valid record, its time already read."""
-    located: list[Located] = []
-    offset = columns.start
-    times = iter(columns.ts_us.tolist())
-    for data in columns.block.split(b"\n")[:-1]:
-        line = strip_cr(data)
-        if line:  # a block with a blank line is never plain; kept for the offsets' sake
-            fields = orjson.loads(line)
-            fields["ts"] = EPOCH + timedelta(microseconds=next(times))
-            if fields.get("data") is None:
-                fields.pop("data", None)
-            located.append(Located(offset, RunEvent.model_construct(**fields)))
-        offset += len(data) + 1
-    return located
