@@ -31,24 +31,29 @@ logger = logging.getLogger("peakwatch")
 
 @dataclass(slots=True)
 class Job:
-    """One run being read: its ledger, its events file as when asked, the bytes to read."""
+    """One run being read: its ledger and its events file as when asked."""
 
     ledger: RunLedger
     events: EventsFile
-    size: int
-    totals_left: int
-    books_left: int
+
+    def left(self) -> tuple[int, int]:
+        """Bytes the totals and the books have still to read (0 once read to the end)."""
+        totals, books = self.ledger.backlog(self.events)
+        return (
+            0 if self.ledger.totals_read(self.events) else totals,
+            0 if self.ledger.read_to_end(self.events) else books,
+        )
 
     def counting(self) -> dict[str, Any]:
         """How far the first look is, as the snapshot and the run page show it."""
-        part = "totals" if self.totals_left else "decisions"
-        left = self.totals_left or self.books_left
-        done = max(self.size - left, 0)
+        totals, books = self.left()
+        size = self.events.key.size
+        done = max(size - (totals or books), 0)
         return {
-            "part": part,
+            "part": "totals" if totals else "decisions",
             "read_bytes": done,
-            "total_bytes": self.size,
-            "share": round(done / self.size, 4) if self.size else 1.0,
+            "total_bytes": size,
+            "share": round(done / size, 4) if size else 1.0,
         }
 
 
@@ -72,7 +77,7 @@ class FirstLook:
             job = self._jobs.get(run_id)
             if job is not None and job.ledger is ledger:
                 return
-            self._jobs[run_id] = Job(ledger, events, events.key.size, *ledger.backlog(events))
+            self._jobs[run_id] = Job(ledger, events)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="peakwatch-first-look", daemon=True
@@ -112,20 +117,17 @@ class FirstLook:
         """Slice by slice: the totals first, then the decisions and trades."""
         while self._wanted(run_id, job.ledger):
             started = time.perf_counter()
-            before = job.ledger.backlog(job.events)
-            if job.totals_left:
+            totals, books = before = job.left()
+            if totals:
                 job.ledger.update(job.events, TOTALS_SLICE_BYTES)
                 share = TOTALS_CPU_SHARE
-            elif job.books_left:
+            elif books:
                 job.ledger.update_books(job.events, BOOKS_SLICE_BYTES)
                 share = BOOKS_CPU_SHARE
             else:
                 return
-            totals_left, books_left = job.ledger.backlog(job.events)
-            if (totals_left, books_left) == before:
+            if job.left() == before:
                 return  # the file cannot be read on: requests report why
-            job.totals_left = 0 if job.ledger.totals_read(job.events) else totals_left
-            job.books_left = 0 if job.ledger.read_to_end(job.events) else books_left
             time.sleep((time.perf_counter() - started) * (1 / share - 1))
 
 
