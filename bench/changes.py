@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +18,18 @@ from typing import Any
 import httpx
 
 from bench import indexes
-from bench.harness import FULL, SMALL, Report, Server, Sizes, median, ms, peakwatch, verdict
+from bench.harness import (
+    FULL,
+    SMALL,
+    Report,
+    Server,
+    Sizes,
+    in_scratch,
+    median,
+    ms,
+    peakwatch,
+    verdict,
+)
 from peakwatch.domain.notified import GAP_SECONDS
 
 TARGET_SECONDS = 1.0
@@ -127,14 +136,9 @@ def main() -> int:
     parser.add_argument("--size", choices=("full", "small"), default="full")
     args = parser.parse_args()
     sizes = FULL if args.size == "full" else SMALL
-    report = Report()
-    work = Path(tempfile.mkdtemp(prefix="peakwatch-bench-"))
-    try:
-        run(indexes.prepare(work, sizes), sizes, report)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(report.table())
-    return 0
+    return in_scratch(
+        "peakwatch-bench-", lambda work, report: run(indexes.prepare(work, sizes), sizes, report)
+    )
 
 
 if __name__ == "__main__":

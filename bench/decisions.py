@@ -11,14 +11,24 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 from bench import data
-from bench.harness import FULL, SMALL, Report, Sizes, median, ms, p95, peakwatch, verdict
+from bench.harness import (
+    FULL,
+    SMALL,
+    Report,
+    Sizes,
+    in_scratch,
+    median,
+    ms,
+    p95,
+    peakwatch,
+    verdict,
+)
 
 TARGET_RATIO = 2.0
 REQUESTS = 300
@@ -163,14 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=("full", "small"), default="full")
     args = parser.parse_args(argv)
     sizes = FULL if args.size == "full" else SMALL
-    work = Path(tempfile.mkdtemp(prefix="peakwatch-bench-decisions-"))
-    report = Report()
-    try:
-        run(work, sizes, report)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(report.table())
-    return 0
+    return in_scratch("peakwatch-bench-decisions-", lambda work, report: run(work, sizes, report))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -332,3 +333,15 @@ def wrk_rps(url: str, seconds: int, threads: int = 2, connections: int = 32) -> 
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])
     return None
+
+
+def in_scratch(prefix: str, fill: Callable[[Path, Report], None]) -> int:
+    """`fill(work, report)` in a temporary folder removed after; print the table (0 = done)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    report = Report()
+    try:
+        fill(work, report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report.table())
+    return 0

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 from bench.data import write_jsonl_events, write_meta
-from bench.harness import FULL, SMALL, Report, Sizes, median, ms, peakwatch, verdict
+from bench.harness import FULL, SMALL, Report, Sizes, in_scratch, median, ms, peakwatch, verdict
 
 SCALE = {"full": (100, 10**5), "small": (5, 2 * 10**3)}  # runs, events per run
 TARGET_BYTES = 3 * 10**6
@@ -114,14 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = FULL if args.size == "full" else SMALL
     runs, events = SCALE[sizes.name]
-    work = Path(tempfile.mkdtemp(prefix="peakwatch-bench-report-"))
-    report = Report()
-    try:
-        run(work, sizes, report, (args.runs or runs, args.events or events))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(report.table())
-    return 0
+    scale = (args.runs or runs, args.events or events)
+    return in_scratch(
+        "peakwatch-bench-report-", lambda work, report: run(work, sizes, report, scale)
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench import data
-from bench.harness import Report, Server, peakwatch, verdict
+from bench.harness import Report, Server, in_scratch, peakwatch, verdict
 
 TARGET_BYTES = 1024
 URLS = ("/api/live_sessions?limit=50", "/api/live_sessions/stats", "/sessions", "/")
@@ -70,14 +69,9 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--fast", action="store_true", help="write the files from one template")
     args = parser.parse_args()
-    report = Report()
-    work = Path(tempfile.mkdtemp(prefix="peakwatch-bench-"))
-    try:
-        run(work, args.count, report, fast=args.fast)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(report.table())
-    return 0
+    return in_scratch(
+        "peakwatch-bench-", lambda work, report: run(work, args.count, report, fast=args.fast)
+    )
 
 
 if __name__ == "__main__":
