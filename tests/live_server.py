@@ -17,7 +17,7 @@ import httpx
 import uvicorn
 
 from peakwatch.settings import Settings
-from peakwatch.web import create_app
+from peakwatch.web.fleet import create_served_app
 
 
 def free_port() -> int:
@@ -36,7 +36,7 @@ def running_server(settings: Settings, port: int | None = None) -> Iterator[str]
     port = port if port is not None else free_port()
     settings = settings.with_overrides(port=port)
     config = uvicorn.Config(
-        create_app(settings),
+        create_served_app(settings),
         host="127.0.0.1",
         port=port,
         log_level="warning",

@@ -116,34 +116,39 @@ def test_bad_root_tables_are_clear_errors(tmp_path: Path, table: str, message: s
         load_settings(environ={}, cwd=tmp_path)
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [["--root", "a=one", "--root", "b=two"], ["--root", "fleet=s3://fleet/a"]],
-)
-def test_serve_refuses_several_or_remote_roots_until_they_are_watched(
-    tmp_path: Path,
-    argv: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+def test_serve_refuses_a_remote_root_until_it_is_watched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from peakwatch.server import serve
 
     monkeypatch.chdir(tmp_path)
-    assert serve(serve_args("--port", "1", *argv)) == 2
-    error = capsys.readouterr().err
-    assert "several roots and remote roots are not watched yet" in error
-    assert "give one local --root, or none" in error
+    assert serve(serve_args("--port", "1", "--root", "fleet=s3://fleet/a")) == 2
+    assert "remote roots are not watched yet (given: fleet=s3://fleet/a)" in capsys.readouterr().err
 
 
-def test_export_refuses_roots_it_cannot_watch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("roots", "message"),
+    [
+        ('[[roots]]\nname = "a"\nlocation = "s3://f/a"\n', "remote roots are not watched yet"),
+        (
+            '[[roots]]\nname = "a"\nlocation = "a"\n\n[[roots]]\nname = "b"\nlocation = "b"\n',
+            "an export covers one root (given: a, b)",
+        ),
+    ],
+)
+def test_export_refuses_roots_it_cannot_cover(
+    tmp_path: Path,
+    roots: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from peakwatch.export import main
 
-    (tmp_path / "peakwatch.toml").write_text('[[roots]]\nname = "a"\nlocation = "s3://f/a"\n')
+    (tmp_path / "peakwatch.toml").write_text(roots)
     monkeypatch.chdir(tmp_path)
     assert main(["--out", str(tmp_path / "out")]) == 2
-    assert "not watched yet" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

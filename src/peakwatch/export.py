@@ -14,7 +14,7 @@ from peakwatch.contract.values import parse_utc
 from peakwatch.domain.snapshot import build_snapshot
 from peakwatch.domain.workspace import Workspace
 from peakwatch.flags import add_root_flags, root_overrides
-from peakwatch.settings import SettingsError, check_watchable, load_settings
+from peakwatch.settings import SettingsError, check_exportable, load_settings
 from peakwatch.web.report_html import run_report_html, status_report
 from peakwatch.web.responses import json_bytes
 
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         settings = load_settings(overrides)
-        check_watchable(settings)
+        check_exportable(settings)
     except SettingsError as error:
         print(f"peakwatch export: {error}", file=sys.stderr)
         return 2

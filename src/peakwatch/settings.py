@@ -134,6 +134,13 @@ class Settings:
         parts = {part: os.fspath(getattr(self, name)) for part, name in ROOT_PARTS.items()}
         return (RootSpec(LOCAL_ROOT, os.path.commonpath(list(parts.values())), **parts),)
 
+    def for_root(self, spec: RootSpec) -> Settings:
+        """These settings with one local root's parts as today's folders (its safety config
+        is `config/config.toml` under its location)."""
+        parts: dict[str, Any] = {name: Path(spec.part(part)) for part, name in ROOT_PARTS.items()}
+        config = Path(spec.location) / DEFAULT_ROOTS["config_path"]
+        return replace(self, **parts, config_path=config, root_specs=(spec,))
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests and launchers)."""
         return replace(self, **changes)
@@ -260,13 +267,21 @@ def _root_part(name: str, part: str, raw: Any, remote: bool, base: Path) -> str:
 
 
 def check_watchable(settings: Settings) -> None:
-    """Refuse what the server cannot watch yet: several roots, or a remote one."""
-    specs = settings.root_specs
-    if len(specs) > 1 or any(spec.remote for spec in specs):
-        names = ", ".join(f"{spec.name}={spec.location}" for spec in specs)
+    """Refuse what the server cannot watch yet: a remote root."""
+    remote = [spec for spec in settings.root_specs if spec.remote]
+    if remote:
+        names = ", ".join(f"{spec.name}={spec.location}" for spec in remote)
+        raise SettingsError(f"remote roots are not watched yet (given: {names})")
+
+
+def check_exportable(settings: Settings) -> None:
+    """Refuse what an export cannot cover yet: several roots, or a remote one."""
+    check_watchable(settings)
+    if len(settings.root_specs) > 1:
+        names = ", ".join(spec.name for spec in settings.root_specs)
         raise SettingsError(
-            f"several roots and remote roots are not watched yet (given: {names}); "
-            "give one local --root, or none for today's folders"
+            f"an export covers one root (given: {names}); give one --root, "
+            "or export each root's pages from the server"
         )
 
 

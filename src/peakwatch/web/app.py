@@ -113,17 +113,21 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
     app.include_router(pages_alerts.router)
     app.include_router(pages_watch.router)
     app.include_router(pages_decisions.router)
+    app.state.metrics_registry, requests_counter = metrics.make_registry(app.state.workspace)
+    app.add_middleware(metrics.RequestMetrics, counter=requests_counter)
+    guard(app, settings)
+    return app
+
+
+def guard(app: FastAPI, settings: Settings) -> None:
+    """The static files, the error answers and the guards every peakwatch app has."""
     app.mount("/static", StaticFiles(packages=[("peakwatch.web", "static")]), name="static")
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
-    hosts = (settings.host, *settings.allowed_hosts)
-    app.state.metrics_registry, requests_counter = metrics.make_registry(app.state.workspace)
-    app.add_middleware(metrics.RequestMetrics, counter=requests_counter)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(HostGuard, allowed=hosts)
+    app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
     app.add_middleware(ReadOnlyGuard)
-    return app
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from peakwatch.settings import SettingsError, check_watchable, load_settings
-from peakwatch.web.app import create_app
+from peakwatch.web.fleet import create_served_app
 
 SETTINGS_ENV = "PEAKWATCH_SETTINGS_JSON"
 
@@ -23,7 +23,7 @@ def app_from_environment(**defaults: Any) -> FastAPI:
     overrides = {**defaults, **(json.loads(raw) if raw else {})}
     settings = load_settings(overrides)
     check_watchable(settings)
-    return create_app(settings)
+    return create_served_app(settings)
 
 
 def default_app(**defaults: Any) -> FastAPI:

@@ -51,6 +51,8 @@ NAV = (
     ("docs", "/docs", "API"),
 )
 
+FLEET_NAV = ("fleet", "/roots/", "Fleet")  # first in a fleet's root pages: back to all roots
+
 
 def page_context(
     request: Request,
@@ -76,7 +78,7 @@ def page_context(
         stream_url = "/api/stream" + (f"?{urlencode(query)}" if query else "")
     return {
         "title": title,
-        "nav": NAV,
+        "nav": (FLEET_NAV, *NAV) if getattr(request.app.state, "in_fleet", False) else NAV,
         "active": nav,
         "twins": twins,
         "as_of": as_of,

@@ -30,9 +30,21 @@ export function withTz(href) {
   return url.pathname + url.search + url.hash;
 }
 
+/** The path the page's root is served under: "" on a one-root server, "/roots/NAME" in a
+ * fleet (the server rebases the body's `data-base`, as it does the page's own links). */
+const rootBase = (document.body.getAttribute("data-base") || "/").replace(/\/$/, "");
+
+/** An absolute page path under the page's root (shared static files and root links kept). */
+export function rooted(href) {
+  if (href.charAt(0) !== "/" || href.charAt(1) === "/" || /^\/(roots|static)\//.test(href)) {
+    return href;
+  }
+  return rootBase + href;
+}
+
 export function link(href, text) {
   const a = el("a", null, text);
-  a.href = withTz(href);
+  a.href = withTz(rooted(href));
   return a;
 }
 

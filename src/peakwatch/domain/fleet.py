@@ -1,0 +1,73 @@
+"""The fleet: one Workspace per named root, and the row the fleet view shows of each."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from peakwatch.contract.values import format_utc, parse_utc
+from peakwatch.domain.alert_lifecycle import summary as alert_summary
+from peakwatch.domain.runs import RUN_STATUSES
+from peakwatch.domain.snapshot import SnapshotInputs
+from peakwatch.domain.workspace import Workspace
+from peakwatch.settings import RootSpec
+
+
+@dataclass(frozen=True)
+class FleetRoot:
+    """One named root of the fleet and the workspace over its folders."""
+
+    spec: RootSpec
+    workspace: Workspace
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def root_row(root: FleetRoot, as_of: datetime) -> dict[str, Any]:
+    """What the fleet view shows of one root at `as_of` (the row of `/api/roots`)."""
+    workspace = root.workspace
+    workspace.refresh()
+    inputs = SnapshotInputs(workspace, as_of)
+    runs: dict[str, int] = dict.fromkeys(RUN_STATUSES, 0)
+    runs.update(Counter(inputs.run_statuses.values()))
+    ledgers = [totals for _, totals in inputs.active_ledgers]
+    sessions = workspace.sessions.stats(as_of)
+    alerts = alert_summary(inputs.alerts)
+    newest = _newest_data(workspace, as_of)
+    reachable = workspace.settings.runs_dir.is_dir() or workspace.settings.sessions_dir.is_dir()
+    return {
+        "name": root.name,
+        "location": root.spec.location,
+        "remote": root.spec.remote,
+        "reachable": reachable,
+        "runs": runs,
+        "sessions": sessions["total_sessions"],
+        "open_alerts": sum(alerts["firing"].values()),
+        "open_alerts_by_severity": alerts["firing"],
+        "alert_status": alerts["status"],
+        "newest_data_at": format_utc(newest) if newest else None,
+        "newest_data_age_seconds": (round((as_of - newest).total_seconds(), 3) if newest else None),
+        "active_equity": _total(ledgers, "equity"),
+        "active_realized_pnl": _total(ledgers, "realized_pnl"),
+        "active_unrealized_pnl": _total(ledgers, "unrealized_pnl"),
+    }
+
+
+def _newest_data(workspace: Workspace, as_of: datetime) -> datetime | None:
+    """The newest event time of any run (newest activity first), or None before any."""
+    newest = workspace.runs.listing(as_of, limit=1)
+    stamp = newest[0].get("last_event_time") if newest else None
+    try:
+        return parse_utc(stamp)
+    except ValueError:
+        return None
+
+
+def _total(ledgers: list[dict[str, Any]], name: str) -> float | None:
+    """The sum of one figure over the active runs that have it; None when none has."""
+    values = [totals[name] for totals in ledgers if totals.get(name) is not None]
+    return round(sum(values), 10) if values else None

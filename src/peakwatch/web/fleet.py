@@ -1,0 +1,180 @@
+"""A fleet of named roots in one server: each root's own pages under `/roots/NAME/`, and
+the fleet view (`/`, `/api/roots`) over all of them.
+
+A root's app is the one-root app unchanged; `RootBase` serves it under its base path by
+rebasing the absolute links of its HTML and its redirects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from peakwatch import __version__
+from peakwatch.domain.fleet import FleetRoot, root_row
+from peakwatch.settings import Settings
+from peakwatch.web.app import create_app, guard
+from peakwatch.web.context import as_of_now
+from peakwatch.web.responses import json_response
+from peakwatch.web.templating import render
+
+ROOTS_PATH = "/roots"
+# An absolute link of a root's page, unless it already leads into /roots/ or to the
+# shared static files (or is protocol-relative, `//host`).
+_LINK = re.compile(rb'(\s(?:href|action|data-stream|data-base)=")/(?!roots/|static/|/)')
+
+_LOCATION = re.compile(r"/(?!roots/|static/|/)")  # a redirect to a page of the same root
+
+
+def create_served_app(settings: Settings) -> FastAPI:
+    """The one-root app for one root (today's URLs), the fleet app for several."""
+    if len(settings.fleet()) > 1:
+        return create_fleet_app(settings)
+    return create_app(settings)
+
+
+def create_fleet_app(settings: Settings) -> FastAPI:
+    """The fleet view at `/`, and each root's full app under `/roots/NAME/`."""
+    root_apps = {spec.name: create_app(settings.for_root(spec)) for spec in settings.fleet()}
+    for root_app in root_apps.values():
+        root_app.state.in_fleet = True  # its pages link back to the fleet view
+    roots = [FleetRoot(spec, root_apps[spec.name].state.workspace) for spec in settings.fleet()]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for root_app in root_apps.values():
+                await stack.enter_async_context(root_app.router.lifespan_context(root_app))
+            yield
+
+    app = FastAPI(
+        title="peakwatch fleet",
+        version=__version__,
+        description="A watch-only fleet view: one row per named root; each root's own "
+        "pages and API live under /roots/NAME/.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.state.settings = settings
+    app.state.fleet = roots
+
+    @app.get("/", include_in_schema=False)
+    @app.get(f"{ROOTS_PATH}/", include_in_schema=False)
+    async def fleet_page(request: Request) -> Response:
+        as_of = as_of_now()
+        rows = await run_in_threadpool(_rows, roots, as_of)
+        return render("fleet.html", _page(request, settings, rows, as_of))
+
+    @app.get(ROOTS_PATH, include_in_schema=False)
+    async def roots_slash() -> Response:
+        return RedirectResponse(f"{ROOTS_PATH}/", 308)
+
+    @app.get("/api/roots", tags=["fleet"], summary="One row per named root (the fleet view)")
+    async def api_roots() -> Response:
+        as_of = as_of_now()
+        rows = await run_in_threadpool(_rows, roots, as_of)
+        return json_response({"as_of": _iso(as_of), "roots": rows})
+
+    @app.get("/health", tags=["health"], summary="Liveness")
+    async def health() -> Response:
+        return json_response({"status": "ok", "roots": [root.name for root in roots]})
+
+    for name, root_app in root_apps.items():
+        app.router.routes.append(Mount(f"{ROOTS_PATH}/{name}", app=RootBase(root_app)))
+
+    guard(app, settings)  # the shared static files before the answer for every other path
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def elsewhere(path: str) -> Response:
+        detail = "not found: this server watches several roots; each root's pages and API "
+        detail += "are under /roots/NAME/ (the roots: /api/roots)"
+        return json_response({"detail": detail}, status_code=404)
+
+    return app
+
+
+def _rows(roots: list[FleetRoot], as_of: Any) -> list[dict[str, Any]]:
+    rows = []
+    for root in roots:
+        row = root_row(root, as_of)
+        row["href"] = f"{ROOTS_PATH}/{root.name}/"
+        rows.append(row)
+    return rows
+
+
+def _page(
+    request: Request, settings: Settings, rows: list[dict[str, Any]], as_of: Any
+) -> dict[str, Any]:
+    tz_local = request.query_params.get("tz") == "local"
+    return {
+        "title": "Fleet",
+        "nav": [("fleet", "/", "Fleet")]
+        + [(row["name"], row["href"], row["name"]) for row in rows],
+        "active": "fleet",
+        "twins": [("Roots", "/api/roots")],
+        "as_of": as_of,
+        "settings": settings,
+        "refresh_seconds": settings.auto_refresh_seconds,
+        "tz_local": tz_local,
+        "tz_toggle_url": "/" if tz_local else "/?tz=local",
+        "stream_url": None,
+        "safety": None,
+        "rows": rows,
+    }
+
+
+def _iso(as_of: Any) -> str:
+    return str(as_of.isoformat(timespec="seconds").replace("+00:00", "Z"))
+
+
+class RootBase:
+    """Serves a root's app under its mount path: absolute links in its HTML pages and its
+    redirects are rebased onto that path, so its pages link within the root."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        base = scope.get("root_path", "").rstrip("/").encode("latin-1")
+        started: Message | None = None
+        body: list[bytes] = []
+
+        async def rebasing_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                location = headers.get("location", "")
+                if _LOCATION.match(location):
+                    headers["location"] = base.decode("latin-1") + location
+                if headers.get("content-type", "").startswith("text/html"):
+                    started = message  # held until the whole page is rebased
+                    return
+                await send(message)
+                return
+            if started is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            page = _LINK.sub(rb"\1" + base + rb"/", b"".join(body))
+            headers = MutableHeaders(scope=started)
+            headers["content-length"] = str(len(page))
+            await send(started)
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, rebasing_send)

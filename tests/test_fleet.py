@@ -1,0 +1,121 @@
+"""A fleet of named local roots in one server: the fleet view and each root under its path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from peakwatch.producer.run_writer import RunWriter
+from peakwatch.producer.session_recorder import SessionRecorder
+from peakwatch.settings import Settings, load_settings
+from peakwatch.web.fleet import create_served_app
+
+SHARED_RUN = "shared_run"  # the same run id on two hosts: each root keeps its own
+
+
+def write_root(top: Path, *, runs: int, finished: int, equity: float) -> None:
+    """A runner's folders: `runs` runs (the first `finished` completed) and one session each."""
+    runs_dir = top / "live_runs"
+    for number in range(runs):
+        run_id = SHARED_RUN if number == 0 else f"run_{number}"
+        run = RunWriter(
+            runs_dir, run_id, mode="paper", strategy_name=top.name, symbol="BTC/EUR", timeframe="1m"
+        ).start()
+        run.event("market", "close 100", data={"close": 100.0})
+        run.position(1.0, equity)
+        if number < finished:
+            run.finish()
+        SessionRecorder(
+            top / "reports/experiments/live_sessions",
+            session_id=f"session_20260101_00000{number}_paper_{top.name}",
+            run_id=run_id,
+            mode="paper",
+            env_name="test",
+            symbol="BTC/EUR",
+            config={},
+            cli_args=[],
+        ).start()
+
+
+@pytest.fixture
+def fleet_settings(tmp_path: Path) -> Settings:
+    write_root(tmp_path / "lab", runs=3, finished=1, equity=1000.0)
+    write_root(tmp_path / "host-b", runs=1, finished=0, equity=500.0)
+    (tmp_path / "empty").mkdir()
+    roots = ["lab=lab", "host-b=host-b", "empty=empty"]
+    return load_settings({"roots": roots, "index_max_age_seconds": 0.0}, environ={}, cwd=tmp_path)
+
+
+@pytest.fixture
+def fleet(fleet_settings: Settings) -> TestClient:
+    with TestClient(create_served_app(fleet_settings), base_url="http://localhost") as client:
+        yield client
+
+
+def test_api_roots_has_one_row_per_root_with_its_own_counts(fleet: TestClient) -> None:
+    body = fleet.get("/api/roots").json()
+    rows = {row["name"]: row for row in body["roots"]}
+    assert list(rows) == ["lab", "host-b", "empty"]
+    lab, host_b, empty = rows["lab"], rows["host-b"], rows["empty"]
+    assert (lab["runs"]["active"], lab["runs"]["completed"], lab["sessions"]) == (2, 1, 3)
+    assert (host_b["runs"]["active"], host_b["sessions"]) == (1, 1)
+    assert lab["active_equity"] == 2000.0 and host_b["active_equity"] == 500.0
+    assert lab["reachable"] and host_b["reachable"] and not empty["remote"]
+    assert empty["runs"] == {"active": 0, "stale": 0, "completed": 0, "unknown": 0}
+    assert empty["newest_data_at"] is None and lab["newest_data_at"] is not None
+    assert lab["href"] == "/roots/lab/"
+
+
+def test_the_fleet_page_shows_each_root_and_links_into_it(fleet: TestClient) -> None:
+    page = fleet.get("/").text
+    assert re.search(r'data-root="lab".*?data-root-count="active">2<', page, re.S)
+    assert re.search(r'data-root="host-b".*?data-root-count="active">1<', page, re.S)
+    assert 'href="/roots/host-b/"' in page and 'href="/api/roots"' in page
+    again = fleet.get("/roots/").text  # the way back from a root's pages: the same view
+    assert re.findall(r'data-root="([^"]+)"', again) == ["lab", "host-b", "empty"]
+
+
+def test_same_run_id_in_two_roots_shows_each_roots_own_run(fleet: TestClient) -> None:
+    lab = fleet.get(f"/roots/lab/api/v0/runs/{SHARED_RUN}").json()
+    host_b = fleet.get(f"/roots/host-b/api/v0/runs/{SHARED_RUN}").json()
+    assert (lab["meta"]["strategy_name"], host_b["meta"]["strategy_name"]) == ("lab", "host-b")
+    assert fleet.get("/roots/host-b/api/v0/runs/run_1").status_code == 404
+    assert fleet.get("/roots/lab/api/v0/runs/run_1").status_code == 200
+    page = fleet.get(f"/roots/host-b/dashboard/runs/{SHARED_RUN}")
+    assert page.status_code == 200 and "host-b" in page.text
+
+
+def test_a_roots_pages_link_within_the_root(fleet: TestClient) -> None:
+    for path in ("/roots/lab/", "/roots/lab/dashboard", f"/roots/lab/dashboard/runs/{SHARED_RUN}"):
+        page = fleet.get(path).text
+        links = re.findall(r'\s(?:href|action|data-stream|data-base)="(/[^"]*)"', page)
+        assert links, path
+        outside = [link for link in links if not link.startswith(("/roots/lab/", "/static/"))]
+        assert outside == ["/roots/"], (path, outside)  # only the way back to the fleet
+    stream = re.search(r'data-stream="([^"]+)"', fleet.get("/roots/lab/").text)
+    assert stream and stream.group(1).startswith("/roots/lab/api/stream")
+    moved = fleet.get("/roots/lab/sessions/", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (308, "/roots/lab/sessions")
+
+
+def test_a_fleet_answers_only_reads_and_names_where_pages_are(fleet: TestClient) -> None:
+    for path in ("/", "/api/roots", "/roots/lab/api/live_sessions"):
+        assert fleet.post(path).status_code == 405
+    missing = fleet.get("/dashboard")
+    assert missing.status_code == 404 and "/roots/NAME/" in missing.json()["detail"]
+    assert fleet.get("/roots/nowhere/").status_code == 404
+    assert fleet.get("/static/app.css").headers["content-type"].startswith("text/css")
+    assert fleet.get("/health").json() == {"status": "ok", "roots": ["lab", "host-b", "empty"]}
+
+
+def test_one_root_keeps_todays_urls(tmp_path: Path) -> None:
+    write_root(tmp_path / "lab", runs=1, finished=0, equity=1.0)
+    settings = load_settings({"roots": ["lab=lab"]}, environ={}, cwd=tmp_path)
+    with TestClient(create_served_app(settings), base_url="http://localhost") as client:
+        assert client.get(f"/api/v0/runs/{SHARED_RUN}").status_code == 200
+        assert client.get("/dashboard").status_code == 200
+        assert 'data-base="/"' in client.get("/").text
+        assert client.get("/api/roots").status_code == 404
