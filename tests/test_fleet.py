@@ -75,7 +75,7 @@ def test_the_fleet_page_shows_each_root_and_links_into_it(fleet: TestClient) -> 
     assert re.search(r'data-root="host-b".*?data-root-count="active">1<', page, re.S)
     assert 'href="/roots/host-b/"' in page and 'href="/api/roots"' in page
     again = fleet.get("/roots/").text  # the way back from a root's pages: the same view
-    assert re.findall(r'data-root="([^"]+)"', again) == ["lab", "host-b", "empty"]
+    assert re.findall(r'<tr data-root="([^"]+)"', again) == ["lab", "host-b", "empty"]
 
 
 def test_same_run_id_in_two_roots_shows_each_roots_own_run(fleet: TestClient) -> None:
@@ -119,3 +119,45 @@ def test_one_root_keeps_todays_urls(tmp_path: Path) -> None:
         assert client.get("/dashboard").status_code == 200
         assert 'data-base="/"' in client.get("/").text
         assert client.get("/api/roots").status_code == 404
+
+
+def test_fleet_runs_and_sessions_carry_their_root_and_filter_by_it(fleet: TestClient) -> None:
+    runs = fleet.get("/runs").json()
+    assert sorted((r["root"], r["run_id"]) for r in runs) == [
+        ("host-b", SHARED_RUN),
+        ("lab", "run_1"),
+        ("lab", "run_2"),
+        ("lab", SHARED_RUN),
+    ]
+    order = [r["last_event_time"] for r in runs]
+    assert order == sorted(order, reverse=True)  # newest activity first across roots
+    shared = {r["root"]: r["href"] for r in runs if r["run_id"] == SHARED_RUN}
+    assert shared == {
+        "lab": f"/roots/lab/dashboard/runs/{SHARED_RUN}",
+        "host-b": f"/roots/host-b/dashboard/runs/{SHARED_RUN}",
+    }
+    assert [r["root"] for r in fleet.get("/runs?root=host-b").json()] == ["host-b"]
+    assert len(fleet.get("/runs?limit=2").json()) == 2
+    assert {r["run_id"] for r in fleet.get("/runs?status=completed").json()} == {SHARED_RUN}
+    sessions = fleet.get("/api/live_sessions?limit=100").json()
+    assert sorted(s["root"] for s in sessions) == ["host-b", "lab", "lab", "lab"]
+    assert all(s["href"] == f"/roots/{s['root']}/sessions/{s['session_id']}" for s in sessions)
+    only = fleet.get("/api/live_sessions?root=lab&limit=2").json()
+    assert [s["root"] for s in only] == ["lab", "lab"]
+    for path in ("/runs?root=nowhere", "/api/live_sessions?root=nowhere"):
+        refused = fleet.get(path)
+        assert refused.status_code == 422
+        assert (
+            refused.json()["detail"] == "root must be one of the fleet's roots: lab, host-b, empty"
+        )
+    assert fleet.get("/runs?limit=0").status_code == 422
+
+
+def test_the_fleet_page_lists_runs_and_sessions_with_their_root(fleet: TestClient) -> None:
+    page = fleet.get("/").text
+    assert len(re.findall(r"<tr data-run-id=", page)) == 4
+    assert f'href="/roots/host-b/dashboard/runs/{SHARED_RUN}"' in page
+    assert len(re.findall(r"<tr data-session-id=", page)) == 4
+    one = fleet.get("/?root=host-b").text
+    assert re.findall(r'<tr data-run-id="[^"]+" data-root="([^"]+)"', one) == ["host-b"]
+    assert '<option value="host-b" selected>' in one

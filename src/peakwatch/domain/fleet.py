@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from peakwatch.contract.values import format_utc, parse_utc
 from peakwatch.domain.alert_lifecycle import summary as alert_summary
-from peakwatch.domain.runs import RUN_STATUSES
+from peakwatch.domain.runs import RUN_STATUSES, activity_sort_key
 from peakwatch.domain.snapshot import SnapshotInputs
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import RootSpec
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -60,14 +62,61 @@ def root_row(root: FleetRoot, as_of: datetime) -> dict[str, Any]:
 def _newest_data(workspace: Workspace, as_of: datetime) -> datetime | None:
     """The newest event time of any run (newest activity first), or None before any."""
     newest = workspace.runs.listing(as_of, limit=1)
-    stamp = newest[0].get("last_event_time") if newest else None
-    try:
-        return parse_utc(stamp)
-    except ValueError:
-        return None
+    return _parsed(newest[0].get("last_event_time")) if newest else None
 
 
 def _total(ledgers: list[dict[str, Any]], name: str) -> float | None:
     """The sum of one figure over the active runs that have it; None when none has."""
     values = [totals[name] for totals in ledgers if totals.get(name) is not None]
     return round(sum(values), 10) if values else None
+
+
+def fleet_runs(
+    roots: list[FleetRoot],
+    as_of: datetime,
+    *,
+    limit: int | None,
+    mode: str | None = None,
+    status: str | None = None,
+    root: str | None = None,
+) -> list[dict[str, Any]]:
+    """`GET /runs` over the fleet: each root's runs, newest activity first, with `root`."""
+    ranked: list[tuple[tuple[datetime, str], str, dict[str, Any]]] = []
+    for each in roots:
+        if root is not None and each.name != root:
+            continue
+        runs = each.workspace.runs
+        for row in runs.listing(as_of, mode=mode, status=status, limit=limit):
+            folder = each.workspace.run_index.get(row["run_id"])
+            key = activity_sort_key(folder) if folder is not None else (_EPOCH, row["run_id"])
+            ranked.append((key, each.name, {**row, "root": each.name}))
+    ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return [row for _, _, row in ranked[:limit]]  # a None limit: all
+
+
+def fleet_sessions(
+    roots: list[FleetRoot],
+    as_of: datetime,
+    *,
+    limit: int,
+    mode: str | None = None,
+    status: str | None = None,
+    root: str | None = None,
+) -> list[dict[str, Any]]:
+    """`GET /api/live_sessions` over the fleet: most recent first, each with its `root`."""
+    ranked: list[tuple[tuple[datetime, str], str, dict[str, Any]]] = []
+    for each in roots:
+        if root is not None and each.name != root:
+            continue
+        for row in each.workspace.sessions.listing(as_of, limit=limit, mode=mode, status=status):
+            started = _parsed(row.get("started_at")) or _EPOCH
+            ranked.append(((started, row["session_id"]), each.name, {**row, "root": each.name}))
+    ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return [row for _, _, row in ranked[:limit]]
+
+
+def _parsed(stamp: Any) -> datetime | None:
+    try:
+        return parse_utc(stamp)
+    except ValueError:
+        return None

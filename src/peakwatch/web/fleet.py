@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.responses import RedirectResponse, Response
@@ -20,18 +20,22 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peakwatch import __version__
-from peakwatch.domain.fleet import FleetRoot, root_row
+from peakwatch.domain.fleet import FleetRoot, fleet_runs, fleet_sessions, root_row
 from peakwatch.settings import Settings
 from peakwatch.web.app import create_app, guard
 from peakwatch.web.context import as_of_now
 from peakwatch.web.responses import json_response
-from peakwatch.web.templating import render
+from peakwatch.web.templating import quote_id, render
 
 ROOTS_PATH = "/roots"
 # An absolute link of a root's page, unless it already leads into /roots/ or to the
 # shared static files (or is protocol-relative, `//host`).
 _LINK = re.compile(rb'(\s(?:href|action|data-stream|data-base)=")/(?!roots/|static/|/)')
 
+PAGE_ROWS = 20  # runs and sessions the fleet page lists, newest first
+RunStatus = Literal["active", "stale", "completed", "unknown"]
+SessionStatus = Literal["started", "stale", "completed", "failed", "aborted"]
+RootName = Annotated[str | None, Query(max_length=32, description="Only this root's rows.")]
 _LOCATION = re.compile(r"/(?!roots/|static/|/)")  # a redirect to a page of the same root
 
 
@@ -68,13 +72,23 @@ def create_fleet_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.fleet = roots
+    names = [root.name for root in roots]
 
     @app.get("/", include_in_schema=False)
     @app.get(f"{ROOTS_PATH}/", include_in_schema=False)
-    async def fleet_page(request: Request) -> Response:
+    async def fleet_page(request: Request, root: RootName = None) -> Response:
+        chosen = root if root in names else None  # an unknown root shows every root
         as_of = as_of_now()
         rows = await run_in_threadpool(_rows, roots, as_of)
-        return render("fleet.html", _page(request, settings, rows, as_of))
+        runs = await run_in_threadpool(fleet_runs, roots, as_of, limit=PAGE_ROWS, root=chosen)
+        sessions = await run_in_threadpool(
+            fleet_sessions, roots, as_of, limit=PAGE_ROWS, root=chosen
+        )
+        context = _page(request, settings, rows, as_of)
+        context["runs"] = [_linked(row, "dashboard/runs", row["run_id"]) for row in runs]
+        context["sessions"] = [_linked(row, "sessions", row["session_id"]) for row in sessions]
+        context["chosen_root"] = chosen
+        return render("fleet.html", context)
 
     @app.get(ROOTS_PATH, include_in_schema=False)
     async def roots_slash() -> Response:
@@ -85,6 +99,34 @@ def create_fleet_app(settings: Settings) -> FastAPI:
         as_of = as_of_now()
         rows = await run_in_threadpool(_rows, roots, as_of)
         return json_response({"as_of": _iso(as_of), "roots": rows})
+
+    @app.get("/runs", tags=["fleet"], summary="The runs of every root, newest activity first")
+    async def runs(
+        limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+        mode: Annotated[str | None, Query(max_length=32)] = None,
+        status: Annotated[RunStatus | None, Query()] = None,
+        root: RootName = None,
+    ) -> Response:
+        if root is not None and root not in names:
+            return _unknown_root(names)
+        found = await run_in_threadpool(
+            fleet_runs, roots, as_of_now(), limit=limit, mode=mode, status=status, root=root
+        )
+        return json_response([_linked(row, "dashboard/runs", row["run_id"]) for row in found])
+
+    @app.get("/api/live_sessions", tags=["fleet"], summary="The sessions of every root")
+    async def live_sessions(
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        mode: Annotated[str | None, Query(max_length=32)] = None,
+        status: Annotated[SessionStatus | None, Query()] = None,
+        root: RootName = None,
+    ) -> Response:
+        if root is not None and root not in names:
+            return _unknown_root(names)
+        found = await run_in_threadpool(
+            fleet_sessions, roots, as_of_now(), limit=limit, mode=mode, status=status, root=root
+        )
+        return json_response([_linked(row, "sessions", row["session_id"]) for row in found])
 
     @app.get("/health", tags=["health"], summary="Liveness")
     async def health() -> Response:
@@ -102,6 +144,16 @@ def create_fleet_app(settings: Settings) -> FastAPI:
         return json_response({"detail": detail}, status_code=404)
 
     return app
+
+
+def _linked(row: dict[str, Any], page: str, item_id: str) -> dict[str, Any]:
+    """A fleet row with `href`, its page under its root."""
+    return {**row, "href": f"{ROOTS_PATH}/{row['root']}/{page}/{quote_id(item_id)}"}
+
+
+def _unknown_root(names: list[str]) -> Response:
+    detail = f"root must be one of the fleet's roots: {', '.join(names)}"
+    return json_response({"detail": detail}, status_code=422)
 
 
 def _rows(roots: list[FleetRoot], as_of: Any) -> list[dict[str, Any]]:
