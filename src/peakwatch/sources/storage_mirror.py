@@ -113,6 +113,7 @@ class RootMirror:
         self._failures = 0
         self._reason: str | None = None
         self._last_sync: float | None = None
+        self._health = self._measure()
 
     def path_of(self, name: str) -> Path:
         """The mirror file of an object (or part) name under the root."""
@@ -150,10 +151,15 @@ class RootMirror:
                 updated.append(name)
         self._reason = reason
         self._last_sync = self._clock()
+        self._health = self._measure()
         return MirrorChanges(tuple(updated), removed, tuple(failed))
 
     @property
     def health(self) -> MirrorHealth:
+        """As of the last sync (kept then, so another thread reads it while a sync runs)."""
+        return self._health
+
+    def _measure(self) -> MirrorHealth:
         current = [
             name
             for name, info in self._listing.items()
