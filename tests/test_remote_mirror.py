@@ -7,15 +7,19 @@ from __future__ import annotations
 import stat
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from artifacts import native_bar_events, write_jsonl, write_meta
 from peakwatch.domain.remote_mirror import MirrorFollower
+from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import DEFAULT_ROOTS, RootSpec
 from peakwatch.sources.storage import LocationError
-from s3_server import DUMMY_KEY_ID, DUMMY_SECRET, S3Server
+from s3_server import DUMMY_KEY_ID, DUMMY_SECRET, S3Server, upload_tree, writer_fs
+from worlds import settings_for
 
 BUCKET = "follow"
 EVENTS = "live_runs/run-a/events.jsonl"
@@ -117,3 +121,33 @@ def test_secret_looking_variables_refuse_before_any_folder_is_made(
     assert not list(tmp_path.glob("peakwatch-mirror-*"))
     with pytest.raises(ValueError):
         MirrorFollower(RootSpec("lab", str(tmp_path)))
+
+
+def test_the_unchanged_local_readers_serve_the_mirror_and_follow_its_appends(
+    store: Any, s3_env: S3Server, tmp_path: Path
+) -> None:
+    runner = tmp_path / "runner"
+    events = runner / "live_runs/run-b/events.jsonl"
+    write_meta(runner / "live_runs/run-b", "run-b")
+    write_jsonl(events, native_bar_events(3))
+    fs = writer_fs(s3_env)
+    upload_tree(fs, runner, f"s3://{BUCKET}/host-a")
+    follower = MirrorFollower(spec())
+    try:
+        follower.sync_now()
+        settings = replace(settings_for(tmp_path / "unused"), **follower.paths)
+        workspace = Workspace(settings)
+        workspace.refresh(force=True)
+        run = workspace.runs.find("run-b")
+        assert run is not None and workspace.runs.ledger(run)["total_steps"] == 3
+        mirrored = follower.paths["runs_dir"] / "run-b/events.jsonl"
+        inode = mirrored.stat().st_ino
+        write_jsonl(events, native_bar_events(2, first_seq=100), mode="a")
+        upload_tree(fs, runner, f"s3://{BUCKET}/host-a")
+        assert follower.sync_now()
+        workspace.refresh(force=True)
+        run = workspace.runs.find("run-b")
+        assert run is not None and workspace.runs.ledger(run)["total_steps"] == 5
+        assert mirrored.stat().st_ino == inode and mirrored.read_bytes() == events.read_bytes()
+    finally:
+        follower.stop()
