@@ -161,3 +161,36 @@ def test_the_fleet_page_lists_runs_and_sessions_with_their_root(fleet: TestClien
     one = fleet.get("/?root=host-b").text
     assert re.findall(r'<tr data-run-id="[^"]+" data-root="([^"]+)"', one) == ["host-b"]
     assert '<option value="host-b" selected>' in one
+
+
+def test_the_fleet_feed_merges_every_root_and_pages_each_item_once(fleet: TestClient) -> None:
+    every = fleet.get("/api/activity?limit=500&payload=false").json()["items"]
+    assert {item["root"] for item in every} == {"lab", "host-b"}
+    by_root = {name: [i for i in every if i["root"] == name] for name in ("lab", "host-b")}
+    for name, items in by_root.items():
+        alone = fleet.get(f"/roots/{name}/api/activity?limit=500&payload=false").json()["items"]
+        assert [i["summary"] for i in items] == [i["summary"] for i in alone]  # nothing lost
+    keys = [(i["ts"], i["id"]) for i in every]
+    assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
+    paged, cursor = [], None
+    while True:
+        query = "limit=3&payload=false" + (f"&before={cursor}" if cursor else "")
+        page = fleet.get(f"/api/activity?{query}").json()
+        paged += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert paged == [item["id"] for item in every]
+    shared = fleet.get(f"/api/activity?root=host-b&run_id={SHARED_RUN}&payload=false").json()
+    assert shared["items"] and {i["root"] for i in shared["items"]} == {"host-b"}
+    assert fleet.get("/api/activity?before=nonsense").status_code == 422
+    assert fleet.get("/api/activity?root=nowhere").status_code == 422
+
+
+def test_the_fleet_page_shows_the_notable_activity_of_every_root(fleet: TestClient) -> None:
+    notable = fleet.get("/api/activity?importance=notable&limit=20&payload=false").json()
+    page = fleet.get("/").text
+    shown = re.findall(r'<li data-root="([^"]+)" data-kind="([^"]+)">', page)
+    assert shown == [(i["root"], i["kind"]) for i in notable["items"]]
+    assert {root for root, _ in shown} == {"lab", "host-b"}
+    assert f'href="/roots/host-b/dashboard/runs/{SHARED_RUN}"' in page

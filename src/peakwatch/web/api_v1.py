@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from peakwatch.contract.values import parse_utc
-from peakwatch.domain.activity import ActivityFilter, decode_cursor
+from peakwatch.domain.activity import ActivityFilter, ActivityPage, SortKey, decode_cursor
 from peakwatch.domain.activity_importance import IMPORTANCES
 from peakwatch.web import schemas
 from peakwatch.web.context import (
@@ -165,6 +166,26 @@ async def activity(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     payload: Annotated[bool, Query(description="Include each item's full payload.")] = True,
 ) -> Response:
+    asked = activity_query(run_id, session_id, kind, level, source, q, importance, before)
+    if isinstance(asked, Response):
+        return asked
+    wanted, cursor = asked
+    workspace = workspace_of(request)
+    page = await run_in_threadpool(workspace.activity.page, wanted, limit=limit, before=cursor)
+    return json_response(activity_body(page, payload))
+
+
+def activity_query(
+    run_id: str | None,
+    session_id: str | None,
+    kind: Sequence[str] | None,
+    level: Sequence[str] | None,
+    source: Sequence[str] | None,
+    q: str | None,
+    importance: str | None,
+    before: str | None,
+) -> tuple[ActivityFilter, SortKey | None] | Response:
+    """The filter and cursor of an activity request, or the 4xx for a bad one."""
     if importance is not None and importance not in IMPORTANCES:
         return json_response({"detail": "importance must be notable or routine"}, status_code=400)
     cursor = None
@@ -181,18 +202,19 @@ async def activity(
         sources=frozenset(source or ()),
         importance=importance,
     )
-    workspace = workspace_of(request)
-    page = await run_in_threadpool(workspace.activity.page, wanted, limit=limit, before=cursor)
-    return json_response(
-        {
-            "items": [item.as_dict(with_payload=payload) for item in page.items],
-            "next_cursor": page.next_cursor,
-            "truncated": page.truncated,
-            "stop_reason": page.stop_reason,
-            "scanned_bytes": page.scanned_bytes,
-            "reached_bytes": page.reached_bytes,
-        }
-    )
+    return wanted, cursor
+
+
+def activity_body(page: ActivityPage, payload: bool) -> dict[str, Any]:
+    """The JSON of an activity page."""
+    return {
+        "items": [item.as_dict(with_payload=payload) for item in page.items],
+        "next_cursor": page.next_cursor,
+        "truncated": page.truncated,
+        "stop_reason": page.stop_reason,
+        "scanned_bytes": page.scanned_bytes,
+        "reached_bytes": page.reached_bytes,
+    }
 
 
 @router.get(

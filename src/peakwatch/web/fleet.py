@@ -20,8 +20,11 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peakwatch import __version__
+from peakwatch.domain.activity import ActivityFilter
 from peakwatch.domain.fleet import FleetRoot, fleet_runs, fleet_sessions, root_row
+from peakwatch.domain.fleet_activity import fleet_activity, root_of
 from peakwatch.settings import Settings
+from peakwatch.web.api_v1 import ActivitySourceName, Level, activity_body, activity_query
 from peakwatch.web.app import create_app, guard
 from peakwatch.web.context import as_of_now
 from peakwatch.web.responses import json_response
@@ -33,6 +36,7 @@ ROOTS_PATH = "/roots"
 _LINK = re.compile(rb'(\s(?:href|action|data-stream|data-base)=")/(?!roots/|static/|/)')
 
 PAGE_ROWS = 20  # runs and sessions the fleet page lists, newest first
+NOTABLE = ActivityFilter(importance="notable")  # the fleet page's feed: what matters
 RunStatus = Literal["active", "stale", "completed", "unknown"]
 SessionStatus = Literal["started", "stale", "completed", "failed", "aborted"]
 RootName = Annotated[str | None, Query(max_length=32, description="Only this root's rows.")]
@@ -88,6 +92,10 @@ def create_fleet_app(settings: Settings) -> FastAPI:
         context["runs"] = [_linked(row, "dashboard/runs", row["run_id"]) for row in runs]
         context["sessions"] = [_linked(row, "sessions", row["session_id"]) for row in sessions]
         context["chosen_root"] = chosen
+        feed = await run_in_threadpool(
+            fleet_activity, roots, NOTABLE, limit=PAGE_ROWS, before=None, root=chosen
+        )
+        context["feed"] = [_feed_row(item.as_dict(with_payload=False)) for item in feed.items]
         return render("fleet.html", context)
 
     @app.get(ROOTS_PATH, include_in_schema=False)
@@ -128,6 +136,34 @@ def create_fleet_app(settings: Settings) -> FastAPI:
         )
         return json_response([_linked(row, "sessions", row["session_id"]) for row in found])
 
+    @app.get("/api/activity", tags=["fleet"], summary="The AI activity feed of every root")
+    async def activity(
+        root: RootName = None,
+        run_id: Annotated[str | None, Query(max_length=200)] = None,
+        session_id: Annotated[str | None, Query(max_length=200)] = None,
+        kind: Annotated[list[str] | None, Query()] = None,
+        level: Annotated[list[Level] | None, Query()] = None,
+        source: Annotated[list[ActivitySourceName] | None, Query()] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        importance: Annotated[str | None, Query(max_length=40)] = None,
+        before: Annotated[str | None, Query(max_length=400)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        payload: bool = True,
+    ) -> Response:
+        if root is not None and root not in names:
+            return _unknown_root(names)
+        asked = activity_query(run_id, session_id, kind, level, source, q, importance, before)
+        if isinstance(asked, Response):
+            return asked
+        wanted, cursor = asked
+        page = await run_in_threadpool(
+            fleet_activity, roots, wanted, limit=limit, before=cursor, root=root
+        )
+        body = activity_body(page, payload)
+        for item in body["items"]:
+            item["root"] = root_of(item["id"])
+        return json_response(body)
+
     @app.get("/health", tags=["health"], summary="Liveness")
     async def health() -> Response:
         return json_response({"status": "ok", "roots": [root.name for root in roots]})
@@ -149,6 +185,14 @@ def create_fleet_app(settings: Settings) -> FastAPI:
 def _linked(row: dict[str, Any], page: str, item_id: str) -> dict[str, Any]:
     """A fleet row with `href`, its page under its root."""
     return {**row, "href": f"{ROOTS_PATH}/{row['root']}/{page}/{quote_id(item_id)}"}
+
+
+def _feed_row(item: dict[str, Any]) -> dict[str, Any]:
+    """A feed item with its root and the page of its run (None without a run)."""
+    root = root_of(item["id"])
+    run = item["run_id"]
+    href = f"{ROOTS_PATH}/{root}/dashboard/runs/{quote_id(run)}" if run else None
+    return {**item, "root": root, "href": href}
 
 
 def _unknown_root(names: list[str]) -> Response:
