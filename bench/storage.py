@@ -2,6 +2,8 @@
 
 A root of `objects` small objects is polled idle (nothing changed: no GET may happen),
 then one events file gets one more line, then a Parquet file's last rows are read.
+Then the same root is mirrored into a local folder: the first sync, an idle one, one
+after an appended line.
 Counts, not times: a real store's latency is not moto's. `python -m bench.storage`
 runs these rows alone; they need `moto[server]` (a dev dependency).
 """
@@ -19,8 +21,10 @@ import pyarrow.parquet as pq
 
 from bench.harness import Report
 from bench.s3_server import S3Server
+from peakwatch.settings import ROOT_PARTS, RootSpec
 from peakwatch.sources.storage import StorageRoot, open_root
 from peakwatch.sources.storage_counting import CallCounts
+from peakwatch.sources.storage_mirror import RootMirror
 from peakwatch.sources.storage_poll import RootPoller
 from peakwatch.sources.storage_reads import FollowState, read_appended, read_parquet_tail
 
@@ -48,7 +52,10 @@ def _fill(fs: Any, objects: int, work: Path) -> bytes:
 
 
 def _spent(counts: CallCounts, before: CallCounts) -> str:
-    d = counts - before
+    return _row(counts - before)
+
+
+def _row(d: CallCounts) -> str:
     return f"{d.list} LIST, {d.head} HEAD, {d.get} GET, {d.get_bytes:,} B"
 
 
@@ -74,6 +81,7 @@ def run(objects: int, report: Report) -> None:
             counts = CallCounts()
             root = open_root(f"s3://{BUCKET}/root", counts=counts)
             _rows(root, counts, fs, body, objects, report)
+            _mirror_rows(root, counts, fs, body, objects, work / "mirror", report)
         finally:
             server.stop()
             for name, value in saved.items():
@@ -113,6 +121,38 @@ def _rows(
     groups = PARQUET_ROWS // ROW_GROUP
     note = f"file {info.size:,} B, {groups} row groups"
     report.add("storage", "last 200 rows of a Parquet object", _spent(counts, before), note=note)
+
+
+def _mirror_rows(
+    root: StorageRoot,
+    counts: CallCounts,
+    fs: Any,
+    body: bytes,
+    objects: int,
+    folder: Path,
+    report: Report,
+) -> None:
+    """After `_rows` (whose append left EVENTS one line longer), the same root mirrored."""
+    defaults = RootSpec("bench", f"s3://{BUCKET}/root")
+    mirror = RootMirror(root, {part: getattr(defaults, part) for part in ROOT_PARTS}, folder)
+    poller = RootPoller(root, 5.0)
+    label = f"{objects + 1:,} objects"
+
+    def sync() -> CallCounts:
+        before = counts.snapshot()
+        poller.poll()
+        mirror.sync(poller.listing)
+        return counts - before
+
+    first = sync()
+    copied = sum(1 for path in folder.rglob("*") if path.is_file())
+    report.add("storage", f"mirror: first sync of {label}", _row(first), note=f"{copied:,} files")
+    idle = sync()
+    verdict = "yes" if idle.get == idle.head == 0 else "no"
+    report.add("storage", f"mirror: idle sync of {label}", _row(idle), "0 GET", verdict)
+    line = body[: len(body) // 50]
+    fs.pipe_file(f"{BUCKET}/root/{EVENTS}", body + line + line)
+    report.add("storage", f"mirror: sync after 1 appended line, {label}", _row(sync()))
 
 
 def main(argv: list[str] | None = None) -> int:

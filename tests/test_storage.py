@@ -232,7 +232,10 @@ def test_the_storage_bench_reports_calls_per_poll() -> None:
 
     report = Report()
     run(20, report)
-    idle, appended, parquet = report.rows
+    idle, appended, parquet, first, mirror_idle, mirror_append = report.rows
     assert idle.value == "1 LIST, 0 HEAD, 0 GET, 0 B" and idle.verdict == "yes"
     assert appended.value.startswith("1 LIST, 0 HEAD, 1 GET")
     assert parquet.value.startswith("0 LIST, 0 HEAD")
+    assert first.value.startswith("1 LIST, 0 HEAD, 20 GET") and first.note == "20 files"
+    assert mirror_idle.value == "1 LIST, 0 HEAD, 0 GET, 0 B" and mirror_idle.verdict == "yes"
+    assert mirror_append.value.startswith("1 LIST, 0 HEAD, 1 GET")
