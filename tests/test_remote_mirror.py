@@ -17,7 +17,9 @@ from artifacts import native_bar_events, write_jsonl, write_meta
 from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import DEFAULT_ROOTS, RootSpec
+from peakwatch.sources import storage_mirror
 from peakwatch.sources.storage import LocationError
+from peakwatch.sources.storage_counting import CallCounts
 from s3_server import DUMMY_KEY_ID, DUMMY_SECRET, S3Server, upload_tree, writer_fs
 from worlds import settings_for
 
@@ -109,6 +111,29 @@ def test_the_thread_follows_changes_and_outlives_a_failing_callback(
     finally:
         follower.stop()
     assert not follower.folder.exists()
+
+
+def test_a_backlog_over_the_budget_is_caught_up_without_waiting_for_a_poll(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage_mirror, "SYNC_BUDGET_BYTES", 1)  # one object per sync
+    done = threading.Event()
+    counts = CallCounts()
+    made: list[MirrorFollower] = []
+
+    def on_change() -> None:
+        if made[0].health.mirror.objects == 3:
+            done.set()
+
+    follower = MirrorFollower(spec(poll_seconds=3600.0), counts=counts, on_change=on_change)
+    made.append(follower)
+    follower.start()
+    try:
+        assert done.wait(20)
+        assert counts.list == 1  # one listing, three syncs of it
+        assert (follower.paths["runs_dir"] / "run-a/events.jsonl").read_bytes() == LINE % 1
+    finally:
+        follower.stop()
 
 
 def test_secret_looking_variables_refuse_before_any_folder_is_made(

@@ -35,6 +35,11 @@ class MirroredRootHealth:
     mirror: MirrorHealth
     errors: int
 
+    @property
+    def reason(self) -> str | None:
+        """Why the root is not fully mirrored now: its listing's failure, else its copy's."""
+        return self.root.reason or self.mirror.reason
+
 
 class MirrorFollower:
     """One remote root mirrored into `folder`; `start()` follows it, `stop()` removes it.
@@ -71,23 +76,27 @@ class MirrorFollower:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._errors = 0
+        self._pending = False  # the last sync stopped at its budget: go on without waiting
 
     @property
     def health(self) -> MirroredRootHealth:
         return MirroredRootHealth(self.poller.health, self.mirror.health, self._errors)
 
     def sync_now(self) -> bool:
-        """Poll and sync once, now: True when a mirror file changed (`on_change` not called)."""
+        """Poll and sync once, now: True when a mirror file changed (`on_change` not called).
+
+        After a sync that stopped at its budget, the same listing is synced on, unpolled."""
         with self._lock:
             if self._stopping.is_set():
                 return False
-            changes = self.poller.poll()
-            if changes is None:
+            if not self._pending and self.poller.poll() is None:
                 return False
-            return bool(self.mirror.sync(self.poller.listing))
+            changes = self.mirror.sync(self.poller.listing)
+            self._pending = changes.pending
+            return bool(changes)
 
     def start(self) -> None:
-        """Follow the root on a daemon thread, polling when due."""
+        """Follow the root on a daemon thread: poll when due, catch up a backlog meanwhile."""
         if self._thread is None:
             name = f"peakwatch-mirror-{self.spec.name}"
             self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -104,7 +113,7 @@ class MirrorFollower:
     def _run(self) -> None:
         tick = max(min(self._interval, TICK_SECONDS), 0.01)
         while not self._stopping.wait(tick):
-            if not self.poller.due():
+            if not (self._pending or self.poller.due()):
                 continue
             try:
                 if self.sync_now():

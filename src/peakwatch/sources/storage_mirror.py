@@ -47,11 +47,13 @@ _STOP_REASONS = frozenset({UNREACHABLE, TIMED_OUT})  # the store is away: stop t
 
 @dataclass(frozen=True)
 class MirrorChanges:
-    """What one sync did: mirror files written or removed, objects whose read failed."""
+    """What one sync did: mirror files written or removed, objects whose read failed;
+    `pending`: it stopped at its budget, so syncing the same listing again copies more."""
 
     updated: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
+    pending: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.updated or self.removed)
@@ -119,8 +121,10 @@ class RootMirror:
         """The mirror file of an object (or part) name under the root."""
         return self.folder / name if name else self.folder
 
-    def sync(self, listing: Listing, budget: int = SYNC_BUDGET_BYTES) -> MirrorChanges:
-        """Bring the mirror up to `listing`: removals, then whole objects, then logs."""
+    def sync(self, listing: Listing, budget: int | None = None) -> MirrorChanges:
+        """Bring the mirror up to `listing`: removals, then whole objects, then logs, reading
+        about `budget` bytes at most (SYNC_BUDGET_BYTES by default)."""
+        budget = SYNC_BUDGET_BYTES if budget is None else budget
         kinds, self._refused = mirrored(listing, self.parts)
         self._listing = {name: listing[name] for name in kinds}
         removed = tuple(sorted(name for name in self._entries if name not in kinds))
@@ -130,7 +134,7 @@ class RootMirror:
         updated: list[str] = []
         failed: list[str] = []
         reason: str | None = None
-        used = 0
+        used, stopped = 0, False
         for name in sorted(kinds, key=lambda name: (kinds[name] != "whole", name)):
             info = listing[name]
             entry = self._entries.setdefault(name, _Entry(kinds[name]))
@@ -144,6 +148,7 @@ class RootMirror:
                 why = failure_reason(error)
                 reason = reason or why
                 if why in _STOP_REASONS:
+                    stopped = True
                     break
                 continue
             used += spent
@@ -152,7 +157,12 @@ class RootMirror:
         self._reason = reason
         self._last_sync = self._clock()
         self._health = self._measure()
-        return MirrorChanges(tuple(updated), removed, tuple(failed))
+        pending = not stopped and any(
+            self._entries[name].seen != info
+            for name, info in self._listing.items()
+            if name not in failed
+        )
+        return MirrorChanges(tuple(updated), removed, tuple(failed), pending)
 
     @property
     def health(self) -> MirrorHealth:
