@@ -14,7 +14,6 @@ from peakwatch.flags import add_serve_flags, serve_overrides
 from peakwatch.settings import (
     DEFAULT_ROOTS,
     SettingsError,
-    check_watchable,
     load_settings,
 )
 
@@ -34,7 +33,6 @@ def test_no_root_given_is_one_root_local_of_todays_folders(tmp_path: Path) -> No
     assert root.part("sessions") == str(tmp_path / DEFAULT_ROOTS["sessions_dir"])
     assert root.poll_interval(0.25) == 0.25
     assert settings.runs_dir == tmp_path / "runs" and settings.root_specs == ()
-    check_watchable(settings)
     moved = settings.with_overrides(runs_dir=tmp_path / "elsewhere")
     assert moved.fleet()[0].part("runs") == str(tmp_path / "elsewhere")
 
@@ -73,7 +71,6 @@ def test_roots_in_the_settings_file_with_their_own_parts(tmp_path: Path) -> None
 
 def test_one_local_root_is_what_the_server_watches(tmp_path: Path) -> None:
     settings = load_settings(serve_args("--root", "lab=lab"), environ={}, cwd=tmp_path)
-    check_watchable(settings)
     assert settings.runs_dir == tmp_path / "lab" / "live_runs"
     assert settings.alerts_dir == tmp_path / "lab" / "live_runs" / "alerts"
     assert settings.exec_events_dir == tmp_path / "lab" / DEFAULT_ROOTS["exec_events_dir"]
@@ -116,20 +113,10 @@ def test_bad_root_tables_are_clear_errors(tmp_path: Path, table: str, message: s
         load_settings(environ={}, cwd=tmp_path)
 
 
-def test_serve_refuses_a_remote_root_until_it_is_watched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from peakwatch.server import serve
-
-    monkeypatch.chdir(tmp_path)
-    assert serve(serve_args("--port", "1", "--root", "fleet=s3://fleet/a")) == 2
-    assert "remote roots are not watched yet (given: fleet=s3://fleet/a)" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     ("roots", "message"),
     [
-        ('[[roots]]\nname = "a"\nlocation = "s3://f/a"\n', "remote roots are not watched yet"),
+        ('[[roots]]\nname = "a"\nlocation = "s3://f/a"\n', "an export reads local roots only"),
         (
             '[[roots]]\nname = "a"\nlocation = "a"\n\n[[roots]]\nname = "b"\nlocation = "b"\n',
             "an export covers one root (given: a, b)",

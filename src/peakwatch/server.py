@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from peakwatch.secrets import find_secret_env, refusal_message, scrub_secret_env
-from peakwatch.settings import Settings, SettingsError, check_watchable, load_settings
+from peakwatch.settings import Settings, SettingsError, load_settings
 
 # uvicorn and the web app are imported only once the checks passed: a refusal (secrets,
 # bind, port) is answered at once, without loading the whole web stack first.
@@ -120,7 +120,6 @@ def serve(
         check_workers(workers, reload)
         scrubbed = check_environment(scrub)
         settings = load_settings(overrides)
-        check_watchable(settings)
         check_bind(settings)
     except (StartError, SettingsError) as error:
         print(f"peakwatch: {error}", file=sys.stderr)

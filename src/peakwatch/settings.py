@@ -127,6 +127,15 @@ class Settings:
         """The data roots by name, for display on the health page and in logs."""
         return {name: getattr(self, name) for name in DEFAULT_ROOTS}
 
+    def shown_roots(self) -> dict[str, str]:
+        """Where each data root is, as shown: for a remote root's mirror, its URL."""
+        specs = self.root_specs
+        if len(specs) == 1 and specs[0].remote:
+            by_setting = {setting: part for part, setting in ROOT_PARTS.items()}
+            shown = {name: specs[0].part(by_setting[name]) for name in by_setting}
+            return {**shown, "config_path": "(not mirrored: the runner's config stays local)"}
+        return {name: str(path) for name, path in self.roots().items()}
+
     def fleet(self) -> tuple[RootSpec, ...]:
         """The named roots watched: those given, or one root `local` of today's folders."""
         if self.root_specs:
@@ -266,17 +275,12 @@ def _root_part(name: str, part: str, raw: Any, remote: bool, base: Path) -> str:
     return os.fspath(_absolute(Path(text), base)) if text.startswith(("/", "~")) else text
 
 
-def check_watchable(settings: Settings) -> None:
-    """Refuse what the server cannot watch yet: a remote root."""
+def check_exportable(settings: Settings) -> None:
+    """Refuse what an export cannot cover yet: several roots, or a remote one."""
     remote = [spec for spec in settings.root_specs if spec.remote]
     if remote:
         names = ", ".join(f"{spec.name}={spec.location}" for spec in remote)
-        raise SettingsError(f"remote roots are not watched yet (given: {names})")
-
-
-def check_exportable(settings: Settings) -> None:
-    """Refuse what an export cannot cover yet: several roots, or a remote one."""
-    check_watchable(settings)
+        raise SettingsError(f"an export reads local roots only (given: {names})")
     if len(settings.root_specs) > 1:
         names = ", ".join(spec.name for spec in settings.root_specs)
         raise SettingsError(

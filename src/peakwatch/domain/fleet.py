@@ -9,6 +9,7 @@ from typing import Any
 
 from peakwatch.contract.values import format_utc, parse_utc
 from peakwatch.domain.alert_lifecycle import summary as alert_summary
+from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.domain.runs import RUN_STATUSES, activity_sort_key
 from peakwatch.domain.snapshot import SnapshotInputs
 from peakwatch.domain.workspace import Workspace
@@ -23,6 +24,7 @@ class FleetRoot:
 
     spec: RootSpec
     workspace: Workspace
+    mirror: MirrorFollower | None = None  # a remote root's local copy
 
     @property
     def name(self) -> str:
@@ -40,12 +42,11 @@ def root_row(root: FleetRoot, as_of: datetime) -> dict[str, Any]:
     sessions = workspace.sessions.stats(as_of)
     alerts = alert_summary(inputs.alerts)
     newest = _newest_data(workspace, as_of)
-    reachable = workspace.settings.runs_dir.is_dir() or workspace.settings.sessions_dir.is_dir()
     return {
         "name": root.name,
         "location": root.spec.location,
         "remote": root.spec.remote,
-        "reachable": reachable,
+        **_reach(root),
         "runs": runs,
         "sessions": sessions["total_sessions"],
         "open_alerts": sum(alerts["firing"].values()),
@@ -57,6 +58,30 @@ def root_row(root: FleetRoot, as_of: datetime) -> dict[str, Any]:
         "active_realized_pnl": _total(ledgers, "realized_pnl"),
         "active_unrealized_pnl": _total(ledgers, "unrealized_pnl"),
     }
+
+
+def _reach(root: FleetRoot) -> dict[str, Any]:
+    """Whether the root can be read and, for a remote root, how its polls and copy stand."""
+    settings = root.workspace.settings
+    if root.mirror is None:
+        reachable = settings.runs_dir.is_dir() or settings.sessions_dir.is_dir()
+        return {"reachable": reachable, "poll": None}
+    health = root.mirror.health
+    polled = health.root
+    return {
+        "reachable": polled.reachable,  # None until the first poll
+        "poll": {
+            "last_success_at": _stamp(polled.last_success),
+            "failures_in_a_row": polled.failures,
+            "reason": polled.reason or health.mirror.reason,
+            "objects": polled.objects,
+            "bytes_behind": health.mirror.bytes_behind,
+        },
+    }
+
+
+def _stamp(epoch: float | None) -> str | None:
+    return format_utc(datetime.fromtimestamp(epoch, UTC)) if epoch is not None else None
 
 
 def _newest_data(workspace: Workspace, as_of: datetime) -> datetime | None:

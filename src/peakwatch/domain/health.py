@@ -93,10 +93,11 @@ class Health:
         problems = self.all_problems()
         modes = self._change_modes()
         roots = {}
+        shown = self.settings.shown_roots()
         for name, path in self.settings.roots().items():
             mode, reason = modes.get(path, (SCAN, None))
             roots[name] = {
-                "path": str(path),
+                "path": shown[name],
                 "exists": path.exists(),
                 "changes": mode,
                 "changes_reason": reason,

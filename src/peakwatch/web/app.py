@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from peakwatch import __version__
 from peakwatch.domain.live import LiveFeed
+from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.domain.workspace import Workspace
 from peakwatch.secrets import install_log_redaction
 from peakwatch.settings import Settings
@@ -60,14 +61,24 @@ TAGS = [
 ]
 
 
-def create_app(settings: Settings, *, workspace: Workspace | None = None) -> FastAPI:
-    """Build the watch-only app over the data roots in `settings`."""
+def create_app(
+    settings: Settings,
+    *,
+    workspace: Workspace | None = None,
+    mirror: MirrorFollower | None = None,
+) -> FastAPI:
+    """Build the watch-only app over the data roots in `settings`; with `mirror`, they are
+    its local copy of a remote root, followed while the app runs."""
     install_log_redaction()  # log lines may quote artifact text: never a secret in them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for name, path in settings.roots().items():
-            start_log.info("peakwatch data root %s: %s", name, path)
+        if mirror is not None:
+            start_log.info("peakwatch root %s: %s", mirror.spec.name, mirror.root.location)
+            mirror.start()
+        else:
+            for name, path in settings.roots().items():
+                start_log.info("peakwatch data root %s: %s", name, path)
         workspace: Workspace = app.state.workspace
         broadcaster = Broadcaster(LiveFeed(workspace), settings)
         app.state.broadcaster = broadcaster
@@ -80,6 +91,8 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
         finally:
             await asyncio.to_thread(watcher.stop)
             await broadcaster.stop()
+            if mirror is not None:
+                await asyncio.to_thread(mirror.stop)
 
     app = FastAPI(
         title="peakwatch",
@@ -96,6 +109,7 @@ def create_app(settings: Settings, *, workspace: Workspace | None = None) -> Fas
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
+    app.state.mirror = mirror
     app.state.workspace = workspace or Workspace(settings, background_refresh=True)
     app.state.rendered = RenderedCache()
     app.include_router(pages_trades.router)  # first: v0's /runs/ catch-all would hide its route

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from peakwatch.settings import SettingsError, check_watchable, load_settings
+from peakwatch.settings import SettingsError, load_settings
 from peakwatch.web.fleet import create_served_app
 
 SETTINGS_ENV = "PEAKWATCH_SETTINGS_JSON"
@@ -22,7 +22,6 @@ def app_from_environment(**defaults: Any) -> FastAPI:
     raw = os.environ.get(SETTINGS_ENV)
     overrides = {**defaults, **(json.loads(raw) if raw else {})}
     settings = load_settings(overrides)
-    check_watchable(settings)
     return create_served_app(settings)
 
 

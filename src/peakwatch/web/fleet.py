@@ -23,7 +23,9 @@ from peakwatch import __version__
 from peakwatch.domain.activity import ActivityFilter
 from peakwatch.domain.fleet import FleetRoot, fleet_runs, fleet_sessions, root_row
 from peakwatch.domain.fleet_activity import fleet_activity, root_of
-from peakwatch.settings import Settings
+from peakwatch.domain.remote_mirror import MirrorFollower
+from peakwatch.settings import RootSpec, Settings, SettingsError
+from peakwatch.sources.storage import LocationError
 from peakwatch.web.api_v1 import ActivitySourceName, Level, activity_body, activity_query
 from peakwatch.web.app import create_app, guard
 from peakwatch.web.context import as_of_now
@@ -45,17 +47,34 @@ _LOCATION = re.compile(r"/(?!roots/|static/|/)")  # a redirect to a page of the 
 
 def create_served_app(settings: Settings) -> FastAPI:
     """The one-root app for one root (today's URLs), the fleet app for several."""
-    if len(settings.fleet()) > 1:
+    fleet = settings.fleet()
+    if len(fleet) > 1:
         return create_fleet_app(settings)
+    if fleet[0].remote:
+        return create_root_app(settings, fleet[0])
     return create_app(settings)
+
+
+def create_root_app(settings: Settings, spec: RootSpec) -> FastAPI:
+    """One root's app: a local root read in place, a remote one from its mirror."""
+    if not spec.remote:
+        return create_app(settings.for_root(spec))
+    try:
+        mirror = MirrorFollower(spec)
+    except LocationError as error:  # its message names no secret, only what to change
+        raise SettingsError(f"root {spec.name}: {error}") from None
+    return create_app(settings.with_overrides(**mirror.paths, root_specs=(spec,)), mirror=mirror)
 
 
 def create_fleet_app(settings: Settings) -> FastAPI:
     """The fleet view at `/`, and each root's full app under `/roots/NAME/`."""
-    root_apps = {spec.name: create_app(settings.for_root(spec)) for spec in settings.fleet()}
+    root_apps = {spec.name: create_root_app(settings, spec) for spec in settings.fleet()}
     for root_app in root_apps.values():
         root_app.state.in_fleet = True  # its pages link back to the fleet view
-    roots = [FleetRoot(spec, root_apps[spec.name].state.workspace) for spec in settings.fleet()]
+    roots = [
+        FleetRoot(spec, root_apps[spec.name].state.workspace, root_apps[spec.name].state.mirror)
+        for spec in settings.fleet()
+    ]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
