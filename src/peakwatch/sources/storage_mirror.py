@@ -127,13 +127,20 @@ class RootMirror:
         budget = SYNC_BUDGET_BYTES if budget is None else budget
         kinds, self._refused = mirrored(listing, self.parts)
         self._listing = {name: listing[name] for name in kinds}
-        removed = tuple(sorted(name for name in self._entries if name not in kinds))
-        for name in removed:
-            remove_file(self.path_of(name), self.folder)
-            del self._entries[name]
         updated: list[str] = []
         failed: list[str] = []
         reason: str | None = None
+        removed: list[str] = []
+        for name in sorted(name for name in self._entries if name not in kinds):
+            try:
+                remove_file(self.path_of(name), self.folder)
+            except OSError as error:  # kept, and tried again next sync
+                failed.append(name)
+                self._failures += 1
+                reason = reason or failure_reason(error)
+                continue
+            del self._entries[name]
+            removed.append(name)
         used, stopped = 0, False
         for name in sorted(kinds, key=lambda name: (kinds[name] != "whole", name)):
             info = listing[name]
@@ -162,7 +169,7 @@ class RootMirror:
             for name, info in self._listing.items()
             if name not in failed
         )
-        return MirrorChanges(tuple(updated), removed, tuple(failed), pending)
+        return MirrorChanges(tuple(updated), tuple(removed), tuple(failed), pending)
 
     @property
     def health(self) -> MirrorHealth:

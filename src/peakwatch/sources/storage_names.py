@@ -22,7 +22,11 @@ TAIL_PARTS = frozenset({"ai_events", "alerts", "execution", "exec_events"})
 
 def safe_name(name: str) -> bool:
     """True when `name` is a relative, `/`-separated path that stays inside any folder."""
-    if not name or len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not a name any local file could have
+        return False
+    if not name or len(encoded) > MAX_NAME_BYTES:
         return False
     if "\\" in name or name.endswith(TEMP_SUFFIX):
         return False
