@@ -73,7 +73,7 @@ def _reach(root: FleetRoot) -> dict[str, Any]:
         "poll": {
             "last_success_at": _stamp(polled.last_success),
             "failures_in_a_row": polled.failures,
-            "reason": polled.reason or health.mirror.reason,
+            "reason": health.reason,
             "objects": polled.objects,
             "bytes_behind": health.mirror.bytes_behind,
         },
