@@ -17,8 +17,14 @@ import orjson
 import pytest
 
 from peakwatch.audit import main
-from peakwatch.domain.safety import EXPECTED_CONFIRM_TOKEN, SafetyReport, evaluate_safety
+from peakwatch.domain.safety import (
+    EXPECTED_CONFIRM_TOKEN,
+    SafetyReport,
+    evaluate_safety,
+    with_data_roots,
+)
 from peakwatch.domain.safety_report import report_to_json_bytes, report_to_markdown
+from peakwatch.settings import load_settings, parse_roots
 from peakwatch.sources.safety_config import read_safety_config, resolve_config_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -403,10 +409,26 @@ def test_the_runbook_command_writes_both_files_from_the_repo_root(tmp_path: Path
     assert result.stdout == ""
     assert result.stderr.startswith("LIVE LOCKED: mode=paper effective_mode=paper")
     folder = root / "out" / "operator_dashboard"
-    assert (folder / "live_audit_snapshot.json").read_bytes() == report_to_json_bytes(audit(SAMPLE))
-    assert (folder / "live_audit_snapshot.md").read_text(encoding="utf-8") == report_to_markdown(
-        audit(SAMPLE)
-    )
+    expected = with_data_roots(audit(SAMPLE), load_settings(environ={}, cwd=root).fleet())
+    assert (folder / "live_audit_snapshot.json").read_bytes() == report_to_json_bytes(expected)
+    markdown = (folder / "live_audit_snapshot.md").read_text(encoding="utf-8")
+    assert markdown == report_to_markdown(expected)
+    access = json.loads((folder / "live_audit_snapshot.json").read_bytes())["data_access"]
+    assert access == {
+        "operations": ["list", "read"],
+        "roots": [{"name": "local", "location": str(root), "remote": False}],
+    }
+    assert f"| local | {root} | no |" in markdown
+
+
+def test_the_audit_lists_every_root_and_says_which_are_remote(tmp_path: Path) -> None:
+    specs = parse_roots(["lab=lab", "host-b=s3://fleet/host-b"], tmp_path)
+    body = json.loads(report_to_json_bytes(with_data_roots(audit(SAMPLE), specs)))
+    assert body["data_access"]["roots"] == [
+        {"name": "lab", "location": str(tmp_path / "lab"), "remote": False},
+        {"name": "host-b", "location": "s3://fleet/host-b", "remote": True},
+    ]
+    assert body["safety"] == json.loads(report_to_json_bytes(audit(SAMPLE)))["safety"]
 
 
 def test_the_runbook_command_exits_2_when_live_is_unlocked(tmp_path: Path) -> None:

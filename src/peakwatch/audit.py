@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from peakwatch.contract.values import parse_utc
-from peakwatch.domain.safety import SafetyReport, evaluate_safety
+from peakwatch.domain.safety import SafetyReport, evaluate_safety, with_data_roots
 from peakwatch.domain.safety_report import report_to_json_bytes, report_to_markdown
 from peakwatch.settings import DEFAULT_ROOTS, load_settings
 from peakwatch.sources.safety_config import (
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     report = evaluate_safety(
         read_safety_config(config_path), as_of=as_of, environment_id=args.environment_id
     )
+    report = with_data_roots(report, load_settings(environ=environ, cwd=cwd).fleet())
     try:
         _write(report, args, outputs)
     except OSError:

@@ -8,12 +8,14 @@ Gate values are judged in three-valued logic: a gate that is not a boolean is
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from peakwatch.contract.values import format_utc
 from peakwatch.secrets import redact
+from peakwatch.settings import RootSpec
 from peakwatch.sources.safety_config import BOUNDED_LIVE_NAME, SafetyConfigRead
 
 SCHEMA_VERSION = "peakwatch.live_audit/1"
@@ -62,6 +64,7 @@ class SafetyReport:
     verdict: Verdict
     reasons: tuple[Reason, ...]
     schema_version: str = SCHEMA_VERSION
+    data_roots: tuple[dict[str, Any], ...] = ()  # name, location, remote (see data_access)
 
     @property
     def locked(self) -> bool | None:
@@ -85,7 +88,22 @@ class SafetyReport:
                 "verdict": self.verdict,
                 "reasons": [reason.as_dict() for reason in self.reasons],
             },
+            "data_access": {
+                "operations": list(DATA_OPERATIONS),
+                "roots": [dict(root) for root in self.data_roots],
+            },
         }
+
+
+DATA_OPERATIONS = ("list", "read")  # all peakwatch does to a data root, local or remote
+
+
+def with_data_roots(report: SafetyReport, specs: Iterable[RootSpec]) -> SafetyReport:
+    """The report naming the data roots peakwatch watches (it only lists and reads them)."""
+    roots = tuple(
+        {"name": spec.name, "location": spec.location, "remote": spec.remote} for spec in specs
+    )
+    return replace(report, data_roots=roots)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,12 @@ def report_to_markdown(report: SafetyReport) -> str:
         "",
         *_table(("File", "Status", "SHA-256", "Problem"), [_file_row(body["bounded_live"])]),
         "",
+        "## Data roots",
+        "",
+        f"peakwatch only does this to them: {', '.join(body['data_access']['operations'])}.",
+        "",
+        *_table(("Root", "Location", "Remote"), _root_rows(body["data_access"]["roots"])),
+        "",
         *_table(
             ("Setting", "Value"),
             [
@@ -126,3 +132,7 @@ def _cell(value: Any) -> str:
     for raw, escaped in (("\\", "\\\\"), ("|", "\\|"), ("`", "\\`"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(raw, escaped)
     return text
+
+
+def _root_rows(roots: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["name"], r["location"], "yes" if r["remote"] else "no") for r in roots]

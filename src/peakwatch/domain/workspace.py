@@ -20,7 +20,7 @@ from peakwatch.domain.health import Health
 from peakwatch.domain.notified import NotifiedRefresh
 from peakwatch.domain.pacing import PacedRefresh
 from peakwatch.domain.run_queries import Runs
-from peakwatch.domain.safety import SafetyReport, evaluate_safety
+from peakwatch.domain.safety import SafetyReport, evaluate_safety, with_data_roots
 from peakwatch.domain.session_queries import Sessions
 from peakwatch.settings import Settings
 from peakwatch.sources.identity import stat_key
@@ -83,4 +83,5 @@ class Workspace:
         if cached is None or cached[0] != key:
             cached = (key, read_safety_config(config))
             self._safety_read = cached
-        return evaluate_safety(cached[1], as_of=as_of, environment_id=None)
+        report = evaluate_safety(cached[1], as_of=as_of, environment_id=None)
+        return with_data_roots(report, self.settings.fleet())
