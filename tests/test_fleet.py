@@ -194,3 +194,24 @@ def test_the_fleet_page_shows_the_notable_activity_of_every_root(fleet: TestClie
     assert shown == [(i["root"], i["kind"]) for i in notable["items"]]
     assert {root for root, _ in shown} == {"lab", "host-b"}
     assert f'href="/roots/host-b/dashboard/runs/{SHARED_RUN}"' in page
+
+
+def test_the_fleet_snapshot_holds_every_roots_snapshot_and_is_deterministic(
+    fleet: TestClient,
+) -> None:
+    as_of = "2030-01-01T00:00:00Z"  # long after the runs wrote: every open run is stale
+    first = fleet.get(f"/api/live/status/snapshot.json?as_of={as_of}")
+    again = fleet.get(f"/api/live/status/snapshot.json?as_of={as_of}")
+    assert first.content == again.content and first.headers["cache-control"] == "no-store"
+    body = first.json()
+    assert [r["name"] for r in body["roots"]] == ["lab", "host-b", "empty"]
+    for entry in body["roots"]:
+        alone = fleet.get(f"/roots/{entry['name']}/api/live/status/snapshot.json?as_of={as_of}")
+        assert entry["snapshot"] == alone.json()  # each root's own snapshot, unchanged
+    runs = {r["name"]: r["snapshot"]["panels"] for r in body["roots"]}
+    by_id = {name: {p["id"]: p for p in panels} for name, panels in runs.items()}
+    assert by_id["lab"]["runs"]["details"]["by_status"]["stale"] == 2
+    assert by_id["host-b"]["runs"]["details"]["total"] == 1
+    assert body["meta"] == {"as_of": as_of, "root_count": 3, "overall_status": "warn"}
+    assert len(body["content_sha256"]) == 64
+    assert fleet.get("/api/live/status/snapshot.json?as_of=yesterday").status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from peakwatch.contract.values import format_utc, parse_utc
 from peakwatch.domain.alert_lifecycle import summary as alert_summary
 from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.domain.runs import RUN_STATUSES, activity_sort_key
-from peakwatch.domain.snapshot import SnapshotInputs
+from peakwatch.domain.snapshot import SnapshotInputs, build_snapshot, canonical_json, worst_status
 from peakwatch.domain.workspace import Workspace
 from peakwatch.settings import RootSpec
 
@@ -145,3 +146,36 @@ def _parsed(stamp: Any) -> datetime | None:
         return parse_utc(stamp)
     except ValueError:
         return None
+
+
+FLEET_SNAPSHOT_VERSION = "peakwatch.fleet_snapshot/1"
+
+
+def fleet_snapshot(roots: list[FleetRoot], as_of: datetime) -> dict[str, Any]:
+    """Every root's status snapshot at one `as_of`, with the fleet's worst status and a
+    `content_sha256` over the rest (the same data and `as_of` give the same bytes)."""
+    entries = []
+    for root in roots:
+        snapshot = build_snapshot(root.workspace, as_of)
+        entries.append(
+            {
+                "name": root.name,
+                "location": root.spec.location,
+                "remote": root.spec.remote,
+                "overall_status": snapshot["meta"]["overall_status"],
+                "headline": snapshot["meta"]["headline"],
+                "snapshot": snapshot,
+            }
+        )
+    body: dict[str, Any] = {
+        "version": FLEET_SNAPSHOT_VERSION,
+        "generated_at": format_utc(as_of),
+        "roots": entries,
+        "meta": {
+            "as_of": format_utc(as_of),
+            "root_count": len(entries),
+            "overall_status": worst_status(*(entry["overall_status"] for entry in entries)),
+        },
+    }
+    body["content_sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
+    return body

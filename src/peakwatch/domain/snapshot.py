@@ -153,7 +153,7 @@ def _headline(inputs: SnapshotInputs) -> str:
 
 
 def _overall(panels: list[Panel]) -> str:
-    return _worst(*(panel["status"] for panel in panels))
+    return worst_status(*(panel["status"] for panel in panels))
 
 
 def _system(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
@@ -335,7 +335,7 @@ def _risk(inputs: SnapshotInputs) -> tuple[str, dict[str, Any]]:
         status = "warn"
     if worst is not None and worst <= -threshold:
         status = "error"
-    status = _worst(status, alert_status(firing))
+    status = worst_status(status, alert_status(firing))
     return status, {
         "firing_alerts": len(firing),
         "worst_drawdown": worst,
@@ -350,7 +350,7 @@ def _is_risk(tracked: TrackedAlert) -> bool:
     return tracked.latest.rule_id in RISK_RULES or tracked.latest.category == "RISK"
 
 
-def _worst(*statuses: str) -> str:
+def worst_status(*statuses: str) -> str:
     """The worst of panel statuses (error, warn, unknown, ok)."""
     for status in ("error", "warn", "unknown"):
         if status in statuses:

@@ -21,15 +21,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peakwatch import __version__
 from peakwatch.domain.activity import ActivityFilter
-from peakwatch.domain.fleet import FleetRoot, fleet_runs, fleet_sessions, root_row
+from peakwatch.domain.fleet import (
+    FleetRoot,
+    fleet_runs,
+    fleet_sessions,
+    fleet_snapshot,
+    root_row,
+)
 from peakwatch.domain.fleet_activity import fleet_activity, root_of
 from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.settings import RootSpec, Settings, SettingsError
 from peakwatch.sources.storage import LocationError
+from peakwatch.web.api_snapshot import NO_STORE
 from peakwatch.web.api_v1 import ActivitySourceName, Level, activity_body, activity_query
 from peakwatch.web.app import create_app, guard
-from peakwatch.web.context import as_of_now
-from peakwatch.web.responses import json_response
+from peakwatch.web.context import AsOf, as_of_now, invalid_as_of, resolve_as_of
+from peakwatch.web.responses import json_bytes, json_response
 from peakwatch.web.templating import quote_id, render
 
 ROOTS_PATH = "/roots"
@@ -182,6 +189,18 @@ def create_fleet_app(settings: Settings) -> FastAPI:
         for item in body["items"]:
             item["root"] = root_of(item["id"])
         return json_response(body)
+
+    @app.get(
+        "/api/live/status/snapshot.json",
+        tags=["fleet"],
+        summary="Every root's deterministic status snapshot, at one as_of",
+    )
+    async def snapshot(as_of: AsOf = None) -> Response:
+        moment = resolve_as_of(as_of)
+        if moment is None:
+            return invalid_as_of()
+        body = await run_in_threadpool(fleet_snapshot, roots, moment)
+        return Response(json_bytes(body), media_type="application/json", headers=NO_STORE)
 
     @app.get("/health", tags=["health"], summary="Liveness")
     async def health() -> Response:
