@@ -215,3 +215,37 @@ def test_the_fleet_snapshot_holds_every_roots_snapshot_and_is_deterministic(
     assert body["meta"] == {"as_of": as_of, "root_count": 3, "overall_status": "warn"}
     assert len(body["content_sha256"]) == 64
     assert fleet.get("/api/live/status/snapshot.json?as_of=yesterday").status_code == 422
+
+
+def test_peakwatch_serve_with_two_roots_serves_the_fleet(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    import httpx
+
+    from launchers import PEAKWATCH, clean_env, finish, wait_for_health
+    from live_server import free_port
+
+    write_root(tmp_path / "lab", runs=1, finished=0, equity=1.0)
+    write_root(tmp_path / "host-b", runs=2, finished=1, equity=2.0)
+    port = free_port()
+    argv = [PEAKWATCH, "serve", "--port", str(port), "--root", "lab=lab", "--root", "host-b=host-b"]
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=clean_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for_health(f"{base}/health", process) == 200
+        rows = httpx.get(f"{base}/api/roots").json()["roots"]
+        assert [(r["name"], r["runs"]["active"]) for r in rows] == [("lab", 1), ("host-b", 1)]
+        assert httpx.get(f"{base}/roots/host-b/dashboard").status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, out, _ = finish(process, 15)
+    assert f"root lab: {tmp_path / 'lab'}" in out and f"root host-b: {tmp_path / 'host-b'}" in out
+    assert f"{base}/api/roots" in out and "/docs" not in out

@@ -109,6 +109,8 @@ def urls(settings: Settings) -> list[str]:
     """The URLs worth opening, for the start banner."""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     base = f"http://{host}:{settings.port}"
+    if len(settings.fleet()) > 1:
+        return [f"{base}/", f"{base}/api/roots", f"{base}/health"]
     return [f"{base}/", f"{base}/docs", f"{base}/health"]
 
 
@@ -132,8 +134,12 @@ def serve(
             file=sys.stderr,
         )
     print("peakwatch is watching (read-only). Open:", *urls(settings), sep="\n  ")
-    for name, path in settings.roots().items():
-        print(f"  {name}: {path}")
+    if settings.root_specs:
+        for spec in settings.root_specs:
+            print(f"  root {spec.name}: {spec.location}")
+    else:
+        for name, path in settings.roots().items():
+            print(f"  {name}: {path}")
     import uvicorn
 
     from peakwatch.web.factory import SETTINGS_ENV
