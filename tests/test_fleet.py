@@ -26,6 +26,7 @@ def write_root(top: Path, *, runs: int, finished: int, equity: float) -> None:
         ).start()
         run.event("market", "close 100", data={"close": 100.0})
         run.position(1.0, equity)
+        run.alert("drawdown", "warning", f"drawdown on {top.name}")
         if number < finished:
             run.finish()
         SessionRecorder(
@@ -249,3 +250,25 @@ def test_peakwatch_serve_with_two_roots_serves_the_fleet(tmp_path: Path) -> None
         _, out, _ = finish(process, 15)
     assert f"root lab: {tmp_path / 'lab'}" in out and f"root host-b: {tmp_path / 'host-b'}" in out
     assert f"{base}/api/roots" in out and "/docs" not in out
+
+
+def test_fleet_alerts_cover_every_root_and_say_whose_they_are(fleet: TestClient) -> None:
+    body = fleet.get("/api/alerts?source=run&limit=1000").json()
+    mine = sorted((a["root"], a["run_id"]) for a in body["alerts"])
+    assert mine == [
+        ("host-b", SHARED_RUN),
+        ("lab", "run_1"),
+        ("lab", "run_2"),
+        ("lab", SHARED_RUN),
+    ]
+    assert all(a["root"] in a["message"] for a in body["alerts"])  # each root's own alert
+    assert body["total"] == 4 and body["counts"]["warning"] == 4
+    alone = {
+        name: fleet.get(f"/roots/{name}/api/alerts?source=run").json()["total"]
+        for name in ("lab", "host-b")
+    }
+    assert alone == {"lab": 3, "host-b": 1}
+    only = fleet.get("/api/alerts?source=run&root=host-b").json()
+    assert [a["root"] for a in only["alerts"]] == ["host-b"]
+    assert fleet.get("/api/alerts?state=bogus").status_code == 400
+    assert fleet.get("/api/alerts?root=nowhere").status_code == 422

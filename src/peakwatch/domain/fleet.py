@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from peakwatch.contract.values import format_utc, parse_utc
+from peakwatch.domain.alert_lifecycle import AlertQuery, ordered, select_alerts
 from peakwatch.domain.alert_lifecycle import summary as alert_summary
 from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.domain.runs import RUN_STATUSES, activity_sort_key
@@ -178,4 +179,29 @@ def fleet_snapshot(roots: list[FleetRoot], as_of: datetime) -> dict[str, Any]:
         },
     }
     body["content_sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
+    return body
+
+
+def fleet_alerts(
+    roots: list[FleetRoot],
+    query: AlertQuery,
+    as_of: datetime,
+    *,
+    limit: int,
+    root: str | None = None,
+) -> dict[str, Any]:
+    """`GET /api/alerts` over the fleet: every root's alerts in one order, each with `root`;
+    counts and summary over them all."""
+    owner: dict[int, str] = {}
+    tracked = []
+    for each in roots:
+        if root is not None and each.name != root:
+            continue
+        for alert in each.workspace.alerts.tracked(as_of):
+            owner[id(alert)] = each.name
+            tracked.append(alert)
+    merged = ordered(tracked)
+    body = select_alerts(merged, query, limit)
+    matching = [alert for alert in merged if query.matches(alert)][:limit]
+    body["alerts"] = [{**alert.as_dict(), "root": owner[id(alert)]} for alert in matching]
     return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -69,6 +70,24 @@ async def alerts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
+    query = alert_query(state, severity, source, run_id, session_id, since, until)
+    if isinstance(query, Response):
+        return query
+    workspace = workspace_of(request)
+    tracked = await run_in_threadpool(workspace.alerts.tracked, as_of_now())
+    return json_response(select_alerts(tracked, query, limit))
+
+
+def alert_query(
+    state: Sequence[str] | None,
+    severity: Sequence[str] | None,
+    source: Sequence[str] | None,
+    run_id: str | None,
+    session_id: str | None,
+    since: str | None,
+    until: str | None,
+) -> AlertQuery | Response:
+    """The filters of an alerts request, or the 4xx for a bad one."""
     if any(value not in STATES for value in state or ()):
         return bad_filter(STATE_RULE)
     if any(value not in SEVERITIES for value in severity or ()):
@@ -79,7 +98,7 @@ async def alerts(
     until_at, error = parse_time(until, "until")
     if error:
         return error
-    query = AlertQuery(
+    return AlertQuery(
         states=frozenset(state or ()),
         severities=frozenset(severity or ()),
         sources=frozenset(source or ()),
@@ -88,6 +107,3 @@ async def alerts(
         since=since_at,
         until=until_at,
     )
-    workspace = workspace_of(request)
-    tracked = await run_in_threadpool(workspace.alerts.tracked, as_of_now())
-    return json_response(select_alerts(tracked, query, limit))

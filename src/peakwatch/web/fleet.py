@@ -23,6 +23,7 @@ from peakwatch import __version__
 from peakwatch.domain.activity import ActivityFilter
 from peakwatch.domain.fleet import (
     FleetRoot,
+    fleet_alerts,
     fleet_runs,
     fleet_sessions,
     fleet_snapshot,
@@ -32,6 +33,7 @@ from peakwatch.domain.fleet_activity import fleet_activity, root_of
 from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.settings import RootSpec, Settings, SettingsError
 from peakwatch.sources.storage import LocationError
+from peakwatch.web.api_alerts import AlertSource, alert_query
 from peakwatch.web.api_snapshot import NO_STORE
 from peakwatch.web.api_v1 import ActivitySourceName, Level, activity_body, activity_query
 from peakwatch.web.app import create_app, guard
@@ -188,6 +190,28 @@ def create_fleet_app(settings: Settings) -> FastAPI:
         body = activity_body(page, payload)
         for item in body["items"]:
             item["root"] = root_of(item["id"])
+        return json_response(body)
+
+    @app.get("/api/alerts", tags=["fleet"], summary="The alerts of every root, firing first")
+    async def alerts(
+        root: RootName = None,
+        state: Annotated[list[str] | None, Query(max_length=20)] = None,
+        severity: Annotated[list[str] | None, Query(max_length=20)] = None,
+        source: Annotated[list[AlertSource] | None, Query()] = None,
+        run_id: Annotated[str | None, Query(max_length=200)] = None,
+        session_id: Annotated[str | None, Query(max_length=200)] = None,
+        since: Annotated[str | None, Query(max_length=64)] = None,
+        until: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Response:
+        if root is not None and root not in names:
+            return _unknown_root(names)
+        query = alert_query(state, severity, source, run_id, session_id, since, until)
+        if isinstance(query, Response):
+            return query
+        body = await run_in_threadpool(
+            fleet_alerts, roots, query, as_of_now(), limit=limit, root=root
+        )
         return json_response(body)
 
     @app.get(
