@@ -272,3 +272,27 @@ def test_fleet_alerts_cover_every_root_and_say_whose_they_are(fleet: TestClient)
     assert [a["root"] for a in only["alerts"]] == ["host-b"]
     assert fleet.get("/api/alerts?state=bogus").status_code == 400
     assert fleet.get("/api/alerts?root=nowhere").status_code == 422
+
+
+def test_fleet_metrics_label_every_series_with_its_root(fleet: TestClient) -> None:
+    import shutil
+    import subprocess
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    fleet.get("/roots/lab/dashboard")  # a request the lab root counts
+    text = fleet.get("/metrics").text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert len(families) == len(list(text_string_to_metric_families(text)))  # one per name
+    runs = families["peakwatch_runs"].samples
+    active = {s.labels["root"]: s.value for s in runs if s.labels.get("status") == "active"}
+    assert active == {"lab": 2.0, "host-b": 1.0, "empty": 0.0}
+    reachable = {s.labels["root"]: s.value for s in families["peakwatch_root_reachable"].samples}
+    assert reachable == {"lab": 1.0, "host-b": 1.0, "empty": 0.0}
+    requests = families["peakwatch_http_requests"].samples
+    assert any(s.labels["root"] == "lab" and s.labels["route"] == "/dashboard" for s in requests)
+    if shutil.which("promtool"):
+        checked = subprocess.run(
+            ["promtool", "check", "metrics"], input=text, capture_output=True, text=True
+        )
+        assert "error" not in (checked.stdout + checked.stderr).lower(), checked.stdout

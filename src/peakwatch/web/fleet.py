@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
+from prometheus_client import generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.responses import RedirectResponse, Response
@@ -38,6 +39,7 @@ from peakwatch.web.api_snapshot import NO_STORE
 from peakwatch.web.api_v1 import ActivitySourceName, Level, activity_body, activity_query
 from peakwatch.web.app import create_app, guard
 from peakwatch.web.context import AsOf, as_of_now, invalid_as_of, resolve_as_of
+from peakwatch.web.metrics import CONTENT_TYPE, fleet_registry
 from peakwatch.web.responses import json_bytes, json_response
 from peakwatch.web.templating import quote_id, render
 
@@ -225,6 +227,15 @@ def create_fleet_app(settings: Settings) -> FastAPI:
             return invalid_as_of()
         body = await run_in_threadpool(fleet_snapshot, roots, moment)
         return Response(json_bytes(body), media_type="application/json", headers=NO_STORE)
+
+    registry = fleet_registry(
+        roots, {name: root_app.state.metrics_registry for name, root_app in root_apps.items()}
+    )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics of every root")
+    async def fleet_metrics() -> Response:
+        body = await run_in_threadpool(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE)
 
     @app.get("/health", tags=["health"], summary="Liveness")
     async def health() -> Response:

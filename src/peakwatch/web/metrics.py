@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from peakwatch.domain.fleet import FleetRoot
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.scrape import RunFigures, ScrapeState, scrape_state
 from peakwatch.domain.workspace import Workspace
@@ -248,3 +249,64 @@ async def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics_registry
     body = await run_in_threadpool(generate_latest, registry)
     return Response(body, media_type=CONTENT_TYPE)
+
+
+class FleetCollector(Collector):
+    """Every root's metrics with a `root` label, one family per name, and each root's
+    reachability (a remote root's last poll too)."""
+
+    def __init__(self, roots: list[FleetRoot], registries: dict[str, CollectorRegistry]) -> None:
+        self.roots = roots
+        self.registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        for root in self.roots:
+            for family in self.registries[root.name].collect():
+                merged = families.get(family.name)
+                if merged is None:
+                    merged = Metric(family.name, family.documentation, family.type, family.unit)
+                    families[family.name] = merged
+                root_label = {"root": label(root.name)}
+                merged.samples.extend(
+                    sample._replace(labels={**root_label, **sample.labels})
+                    for sample in family.samples
+                )
+        yield from families.values()
+        yield from _root_metrics(self.roots)
+
+
+def _root_metrics(roots: list[FleetRoot]) -> Iterator[Metric]:
+    reachable = GaugeMetricFamily(
+        "peakwatch_root_reachable",
+        "1 when the root can be read (a remote root: its last poll succeeded), 0 when not.",
+        labels=["root", "remote"],
+    )
+    polled = GaugeMetricFamily(
+        "peakwatch_root_last_poll_age_seconds",
+        "Seconds since a remote root's last successful poll (NaN before the first).",
+        labels=["root"],
+    )
+    now = datetime.now(UTC).timestamp()
+    for root in roots:
+        remote = "true" if root.spec.remote else "false"
+        if root.mirror is None:
+            settings = root.workspace.settings
+            up = settings.runs_dir.is_dir() or settings.sessions_dir.is_dir()
+            reachable.add_metric([label(root.name), remote], 1.0 if up else 0.0)
+            continue
+        health = root.mirror.health.root
+        reachable.add_metric([label(root.name), remote], 1.0 if health.reachable else 0.0)
+        last = health.last_success
+        polled.add_metric([label(root.name)], now - last if last is not None else float("nan"))
+    yield reachable
+    yield polled
+
+
+def fleet_registry(
+    roots: list[FleetRoot], registries: dict[str, CollectorRegistry]
+) -> CollectorRegistry:
+    """The fleet server's registry: its roots' metrics, labelled by root."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FleetCollector(roots, registries))
+    return registry
