@@ -131,6 +131,10 @@ def test_a_fleet_on_s3_is_listed_followed_and_survives_the_store_going_away(
         assert down["host-b"]["poll"]["reason"] == "unreachable"
         assert down["host-b"]["runs"]["active"] == 1  # the last good copy is still shown
         assert down["lab"]["reachable"] is True
+        remote_health = httpx.get(f"{base}/roots/host-b/api/health/details").json()["remote"]
+        assert remote_health["reachable"] is False and remote_health["reason"] == "unreachable"
+        assert remote_health["location"] == f"s3://{BUCKET}/host-b"
+        assert "unreachable" in httpx.get(f"{base}/roots/host-b/status/health").text
         page = httpx.get(f"{base}/").text
         assert "unreachable" in page
 
@@ -155,7 +159,8 @@ def test_a_fleet_on_s3_is_listed_followed_and_survives_the_store_going_away(
         assert "peakwatch-mirror-" not in str(details)  # the private copy is not shown
 
         # No credential anywhere a user can see.
-        for path in ("/", "/api/roots", "/roots/host-b/", "/roots/host-b/api/health/details"):
+        paths = ("/", "/api/roots", "/metrics", "/roots/host-b/", "/roots/host-b/status/health")
+        for path in (*paths, "/roots/host-b/api/health/details", "/roots/host-b/metrics"):
             text = httpx.get(base + path).text
             assert DUMMY_SECRET not in text and DUMMY_KEY_ID not in text, path
     assert DUMMY_SECRET not in caplog.text and DUMMY_KEY_ID not in caplog.text

@@ -68,22 +68,8 @@ def _reach(root: FleetRoot) -> dict[str, Any]:
     if root.mirror is None:
         reachable = settings.runs_dir.is_dir() or settings.sessions_dir.is_dir()
         return {"reachable": reachable, "poll": None}
-    health = root.mirror.health
-    polled = health.root
-    return {
-        "reachable": polled.reachable,  # None until the first poll
-        "poll": {
-            "last_success_at": _stamp(polled.last_success),
-            "failures_in_a_row": polled.failures,
-            "reason": health.reason,
-            "objects": polled.objects,
-            "bytes_behind": health.mirror.bytes_behind,
-        },
-    }
-
-
-def _stamp(epoch: float | None) -> str | None:
-    return format_utc(datetime.fromtimestamp(epoch, UTC)) if epoch is not None else None
+    poll = root.mirror.report()
+    return {"reachable": poll.pop("reachable"), "poll": poll}
 
 
 def _newest_data(workspace: Workspace, as_of: datetime) -> datetime | None:

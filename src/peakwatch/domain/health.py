@@ -35,6 +35,7 @@ class Health:
         store: TailCache[StoreAlert],
         refresh: Callable[[], None],
         change_modes: Callable[[], dict[Path, tuple[str, str | None]]],
+        remote: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.runs = runs
@@ -44,6 +45,7 @@ class Health:
         self._store = store
         self._refresh = refresh
         self._change_modes = change_modes
+        self._remote = remote  # a remote root's polls (MirrorFollower.report)
         self._feed_problems: dict[str, list[Problem]] = {}  # what the live feed could not show
 
     def index_problems(self) -> list[Problem]:
@@ -105,6 +107,7 @@ class Health:
         return {
             "status": "ok" if not problems else "degraded",
             "roots": roots,
+            "remote": self._remote() if self._remote else None,
             "runs": len(self.runs.index.runs()),
             "sessions": len(self.sessions.files()),
             "unreadable_count": len(problems),

@@ -13,8 +13,11 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from peakwatch.contract.values import format_utc
 from peakwatch.settings import DEFAULT_ROOTS, ROOT_PARTS, RootSpec
 from peakwatch.sources.storage import open_root
 from peakwatch.sources.storage_counting import CallCounts
@@ -81,6 +84,23 @@ class MirrorFollower:
     @property
     def health(self) -> MirroredRootHealth:
         return MirroredRootHealth(self.poller.health, self.mirror.health, self._errors)
+
+    def report(self) -> dict[str, Any]:
+        """What health pages show of the root: its URL, reachable, its polls and its copy."""
+        health = self.health
+        polled = health.root
+        last = polled.last_success
+        newest = polled.newest_mtime
+        return {
+            "location": self.root.location,
+            "reachable": polled.reachable,  # None until the first poll
+            "last_success_at": format_utc(datetime.fromtimestamp(last, UTC)) if last else None,
+            "newest_object_at": format_utc(datetime.fromtimestamp(newest, UTC)) if newest else None,
+            "failures_in_a_row": polled.failures,
+            "reason": health.reason,
+            "objects": polled.objects,
+            "bytes_behind": health.mirror.bytes_behind,
+        }
 
     def sync_now(self) -> bool:
         """Poll and sync once, now: True when a mirror file changed (`on_change` not called).

@@ -19,6 +19,7 @@ from peakwatch.domain.alert_board import Alerts
 from peakwatch.domain.health import Health
 from peakwatch.domain.notified import NotifiedRefresh
 from peakwatch.domain.pacing import PacedRefresh
+from peakwatch.domain.remote_mirror import MirrorFollower
 from peakwatch.domain.run_queries import Runs
 from peakwatch.domain.safety import SafetyReport, evaluate_safety, with_data_roots
 from peakwatch.domain.session_queries import Sessions
@@ -33,7 +34,13 @@ from peakwatch.sources.sessions_index import SessionsIndex
 class Workspace:
     """The indexes over one set of data roots and the concerns that answer from them."""
 
-    def __init__(self, settings: Settings, *, background_refresh: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        background_refresh: bool = False,
+        mirror: MirrorFollower | None = None,
+    ) -> None:
         self.settings = settings
         self.run_index = RunsIndex(settings.runs_dir, settings.runs_dir.name)
         self.session_index = SessionsIndex(settings.sessions_dir, settings.sessions_dir.name)
@@ -61,6 +68,7 @@ class Workspace:
             store,
             self.refresh,
             self.notified.modes,
+            mirror.report if mirror else None,
         )
         self.alerts = Alerts(
             settings, self.runs, self.sessions, store, self.health.index_problems, self.refresh

@@ -110,7 +110,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.mirror = mirror
-    app.state.workspace = workspace or Workspace(settings, background_refresh=True)
+    app.state.workspace = workspace or Workspace(settings, background_refresh=True, mirror=mirror)
     app.state.rendered = RenderedCache()
     app.include_router(pages_trades.router)  # first: v0's /runs/ catch-all would hide its route
     app.include_router(pages_reports.router)  # before v0 for the same reason

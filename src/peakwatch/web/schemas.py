@@ -204,9 +204,21 @@ class RootView(Shape):
     changes_reason: str | None
 
 
+class RemoteRootView(Shape):
+    location: str
+    last_success_at: str | None
+    newest_object_at: str | None
+    failures_in_a_row: int
+    reason: str | None
+    objects: int
+    bytes_behind: int
+    reachable: bool | None
+
+
 class HealthDetails(Shape):
     status: str
     roots: dict[str, RootView]
+    remote: RemoteRootView | None
     runs: int
     sessions: int
     unreadable_count: int
