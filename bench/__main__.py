@@ -19,6 +19,7 @@ from bench import (
     changes,
     decisions,
     first_look,
+    fleet,
     hostile,
     indexes,
     limits,
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         limits.round_trip(sizes, report)
         decisions.run(work, sizes, report)
         reports.run(work, sizes, report)
+        fleet.run(work, sizes, report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\npeakwatch bench ({sizes.name}), {machine()}, {time.perf_counter() - started:.0f} s")
