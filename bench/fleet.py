@@ -87,6 +87,7 @@ class PollCounter:
     def __init__(self, follower: MirrorFollower, counts: CallCounts) -> None:
         self.starts: list[CallCounts] = []
         self.seconds: list[float] = []
+        self.ends: list[float] = []  # perf_counter() at the end of each poll
         self._counts = counts
         self._poll = follower.poller.poll
         setattr(follower.poller, "poll", self)  # noqa: B010 - an instance attribute
@@ -97,7 +98,8 @@ class PollCounter:
         try:
             return self._poll()
         finally:
-            self.seconds.append(time.perf_counter() - start)
+            self.ends.append(time.perf_counter())
+            self.seconds.append(self.ends[-1] - start)
 
     @property
     def polls(self) -> int:
@@ -244,6 +246,7 @@ def append_rows(bucket: Bucket, stage: Stage, size: FleetSize, report: Report) -
     url = f"/runs/{run.run_id}/tail"
     seconds: list[float] = []
     polls: list[int] = []
+    after: list[float] = []  # from the end of the last listing before it showed
     for k in range(APPENDS):
         equity = 20_000.0 + k
         run.position(1.0, equity)
@@ -252,8 +255,10 @@ def append_rows(bucket: Bucket, stage: Stage, size: FleetSize, report: Report) -
         start = time.perf_counter()
         bucket.writer.pipe_file(key_of(stage, run.events_path), body)
         shown = wait_for(lambda e=equity: last_equity(bucket.client, url) == e, 60)
-        seconds.append(time.perf_counter() - start if shown else math.inf)
+        visible = time.perf_counter()
+        seconds.append(visible - start if shown else math.inf)
         polls.append(bucket.polls.polls - before)
+        after.append(visible - max(end for end in bucket.polls.ends if end <= visible))
     worst = max(seconds)
     listing = statistics.median(bucket.polls.seconds)
     report.add(
@@ -263,7 +268,7 @@ def append_rows(bucket: Bucket, stage: Stage, size: FleetSize, report: Report) -
         f"<= {2 * size.poll_seconds:g} s (2 polls)",
         verdict(worst <= 2 * size.poll_seconds),
         f"max {worst:.2f} s of {APPENDS}; visible after {max(polls)} poll(s) at most, "
-        f"a poll's listing takes {listing:.2f} s",
+        f"{max(after):.2f} s at most after the listing before it; a listing takes {listing:.2f} s",
     )
 
 
