@@ -48,7 +48,7 @@ def root_row(root: FleetRoot, as_of: datetime) -> dict[str, Any]:
         "name": root.name,
         "location": root.spec.location,
         "remote": root.spec.remote,
-        **_reach(root),
+        **reach(root),
         "runs": runs,
         "sessions": sessions["total_sessions"],
         "open_alerts": sum(alerts["firing"].values()),
@@ -62,7 +62,7 @@ def root_row(root: FleetRoot, as_of: datetime) -> dict[str, Any]:
     }
 
 
-def _reach(root: FleetRoot) -> dict[str, Any]:
+def reach(root: FleetRoot) -> dict[str, Any]:
     """Whether the root can be read and, for a remote root, how its polls and copy stand."""
     settings = root.workspace.settings
     if root.mirror is None:
@@ -84,6 +84,9 @@ def _total(ledgers: list[dict[str, Any]], name: str) -> float | None:
     return round(sum(values), 10) if values else None
 
 
+Ranked = list[tuple[tuple[datetime, str], str, dict[str, Any]]]  # (sort key, root, row)
+
+
 def fleet_runs(
     roots: list[FleetRoot],
     as_of: datetime,
@@ -94,17 +97,13 @@ def fleet_runs(
     root: str | None = None,
 ) -> list[dict[str, Any]]:
     """`GET /runs` over the fleet: each root's runs, newest activity first, with `root`."""
-    ranked: list[tuple[tuple[datetime, str], str, dict[str, Any]]] = []
-    for each in roots:
-        if root is not None and each.name != root:
-            continue
-        runs = each.workspace.runs
-        for row in runs.listing(as_of, mode=mode, status=status, limit=limit):
+    ranked: Ranked = []
+    for each in chosen(roots, root):
+        for row in each.workspace.runs.listing(as_of, mode=mode, status=status, limit=limit):
             folder = each.workspace.run_index.get(row["run_id"])
             key = activity_sort_key(folder) if folder is not None else (_EPOCH, row["run_id"])
-            ranked.append((key, each.name, {**row, "root": each.name}))
-    ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-    return [row for _, _, row in ranked[:limit]]  # a None limit: all
+            ranked.append((key, each.name, row))
+    return _newest_first(ranked, limit)
 
 
 def fleet_sessions(
@@ -117,15 +116,24 @@ def fleet_sessions(
     root: str | None = None,
 ) -> list[dict[str, Any]]:
     """`GET /api/live_sessions` over the fleet: most recent first, each with its `root`."""
-    ranked: list[tuple[tuple[datetime, str], str, dict[str, Any]]] = []
-    for each in roots:
-        if root is not None and each.name != root:
-            continue
+    ranked: Ranked = []
+    for each in chosen(roots, root):
         for row in each.workspace.sessions.listing(as_of, limit=limit, mode=mode, status=status):
             started = _parsed(row.get("started_at")) or _EPOCH
-            ranked.append(((started, row["session_id"]), each.name, {**row, "root": each.name}))
+            ranked.append(((started, row["session_id"]), each.name, row))
+    return _newest_first(ranked, limit)
+
+
+def chosen(roots: list[FleetRoot], root: str | None) -> list[FleetRoot]:
+    """The roots a `root` filter keeps: that one, or every root when it is None."""
+    return [each for each in roots if root is None or each.name == root]
+
+
+def _newest_first(ranked: Ranked, limit: int | None) -> list[dict[str, Any]]:
+    """Rows of several roots merged by their roots' own order (ties: the root's name), each
+    with its `root`; a None limit keeps all."""
     ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-    return [row for _, _, row in ranked[:limit]]
+    return [{**row, "root": name} for _, name, row in ranked[:limit]]
 
 
 def _parsed(stamp: Any) -> datetime | None:
@@ -180,9 +188,7 @@ def fleet_alerts(
     counts and summary over them all."""
     owner: dict[int, str] = {}
     tracked = []
-    for each in roots:
-        if root is not None and each.name != root:
-            continue
+    for each in chosen(roots, root):
         for alert in each.workspace.alerts.tracked(as_of):
             owner[id(alert)] = each.name
             tracked.append(alert)

@@ -22,7 +22,7 @@ from peakwatch.domain.activity import (
     write_order,
 )
 from peakwatch.domain.activity_feed import RunActivity
-from peakwatch.domain.fleet import FleetRoot
+from peakwatch.domain.fleet import FleetRoot, chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ def _sources(
     roots: list[FleetRoot], wanted: ActivityFilter, root: str | None
 ) -> Iterator[ActivitySource]:
     """Every root's sources, newest write first, wrapped with their root."""
-    per_root = [_rooted(each, wanted.run_id) for each in roots if root is None or each.name == root]
+    per_root = [_rooted(each, wanted.run_id) for each in chosen(roots, root)]
     return heapq.merge(*per_root, key=write_order, reverse=True)
 
 

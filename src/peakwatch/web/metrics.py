@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peakwatch.domain.fleet import FleetRoot
+from peakwatch.domain.fleet import FleetRoot, reach
 from peakwatch.domain.runs import RUN_STATUSES
 from peakwatch.domain.scrape import RunFigures, ScrapeState, scrape_state
 from peakwatch.domain.workspace import Workspace
@@ -290,15 +290,11 @@ def _root_metrics(roots: list[FleetRoot]) -> Iterator[Metric]:
     now = datetime.now(UTC).timestamp()
     for root in roots:
         remote = "true" if root.spec.remote else "false"
-        if root.mirror is None:
-            settings = root.workspace.settings
-            up = settings.runs_dir.is_dir() or settings.sessions_dir.is_dir()
-            reachable.add_metric([label(root.name), remote], 1.0 if up else 0.0)
-            continue
-        health = root.mirror.health.root
-        reachable.add_metric([label(root.name), remote], 1.0 if health.reachable else 0.0)
-        last = health.last_success
-        polled.add_metric([label(root.name)], now - last if last is not None else float("nan"))
+        found = reach(root)
+        reachable.add_metric([label(root.name), remote], 1.0 if found["reachable"] else 0.0)
+        if root.mirror is not None:
+            last = root.mirror.health.root.last_success
+            polled.add_metric([label(root.name)], now - last if last is not None else float("nan"))
     yield reachable
     yield polled
 
